@@ -1,0 +1,91 @@
+import { startHttpServer } from '../http/http-server.ts';
+import { DEMO_DEFAULTS, demoSpanMs, demoStreamEvents } from '../demo/review-history.ts';
+import { parseStreamEvent } from '../gerrit/stream-events.ts';
+import { Sidecar } from '../sidecar.ts';
+import { loadOrExit, untilSignal, waitForOutboxEmpty, type CommonOptions } from './common.ts';
+
+export interface DemoOptions extends CommonOptions {
+  changes: string;
+  seed: string;
+  follow: boolean;
+}
+
+const ANCHOR_KEY = 'demo_anchor_ms';
+const BATCH = 1000;
+
+/**
+ * Replays the bundled synthetic history (ending near now) through the real pipeline, then keeps
+ * running: the rest of the history arrives live as its time comes, and the query API is served.
+ * The time anchor is stored on first run, so restarts produce the same span ids (nothing twice).
+ */
+export async function demoCommand(options: DemoOptions): Promise<void> {
+  const { config, log } = loadOrExit(options);
+  const sidecar = new Sidecar(config, log);
+  const server = await startHttpServer(sidecar);
+  sidecar.drainer.start();
+  const changes = Number(options.changes);
+  const seed = Number(options.seed);
+  const span = demoSpanMs(changes, DEMO_DEFAULTS.meanArrivalMs);
+  let anchor = Number(sidecar.store.getMeta(ANCHOR_KEY));
+  if (!anchor) {
+    // End the bulk of the history now: the last days keep arriving live.
+    anchor = Math.floor((Date.now() - span + 4 * 86_400_000) / 60_000) * 60_000;
+    sidecar.store.setMeta(ANCHOR_KEY, String(anchor));
+  }
+  log.info(
+    { changes, seed, from: new Date(anchor).toISOString(), http: server.address() },
+    'Loading the demo review history',
+  );
+  const events = demoStreamEvents({
+    seed,
+    changes,
+    startMs: anchor,
+    meanArrivalMs: DEMO_DEFAULTS.meanArrivalMs,
+    url: DEMO_DEFAULTS.url,
+  });
+  const stopping = untilSignal(log);
+  let stopped = false;
+  void stopping.then(() => {
+    stopped = true;
+  });
+  let loaded = 0;
+  let next = events.next();
+  while (!next.done && next.value.eventCreatedOn * 1000 <= Date.now()) {
+    sidecar.store.transaction(() => {
+      for (let i = 0; i < BATCH && !next.done && next.value.eventCreatedOn * 1000 <= Date.now(); i += 1) {
+        sidecar.ingestor.handleParsed(parseStreamEvent(next.value));
+        loaded += 1;
+        next = events.next();
+      }
+    });
+  }
+  sidecar.drainer.notify();
+  log.info(
+    { events: loaded, openChanges: sidecar.store.listOpenChanges().length, outbox: sidecar.store.outboxDepth().spans },
+    'Demo history loaded',
+  );
+  if (!options.follow) {
+    const emptied = await waitForOutboxEmpty(() => sidecar.store.outboxDepth().spans, Date.now() + 120_000);
+    log.info(
+      { exported: emptied },
+      emptied ? 'Demo history exported to Tempo' : 'Tempo did not accept all demo spans within 2 minutes',
+    );
+    server.close();
+    await sidecar.stop();
+    process.exitCode = emptied ? 0 : 1;
+    return;
+  }
+  // The rest of the history arrives live, each event when its time comes.
+  while (!stopped && !next.done) {
+    const wait = next.value.eventCreatedOn * 1000 - Date.now();
+    if (wait > 0) {
+      await Promise.race([new Promise((r) => setTimeout(r, Math.min(wait, 60_000))), stopping]);
+      continue;
+    }
+    sidecar.ingestor.handleParsed(parseStreamEvent(next.value));
+    next = events.next();
+  }
+  await stopping;
+  server.close();
+  await sidecar.stop();
+}

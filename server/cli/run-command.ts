@@ -1,0 +1,29 @@
+import { startHttpServer } from '../http/http-server.ts';
+import { Sidecar } from '../sidecar.ts';
+import { loadOrExit, untilSignal, type CommonOptions } from './common.ts';
+
+export async function runCommand(options: CommonOptions): Promise<void> {
+  const { config, log } = loadOrExit(options);
+  if (!config.gerrit.ssh) {
+    log.error(
+      'gerrit.ssh is not configured: nothing to follow. Configure Gerrit (see docs/configuration.md) or run `reviewtrace-server demo`.',
+    );
+    process.exit(2);
+  }
+  const sidecar = new Sidecar(config, log);
+  const server = await startHttpServer(sidecar);
+  log.info(
+    {
+      http: server.address(),
+      database: config.databasePath,
+      serverId: config.serverId,
+      tempo: config.tempo.otlpEndpoint,
+    },
+    'ReviewTrace sidecar started',
+  );
+  sidecar.start();
+  await untilSignal(log);
+  server.close();
+  await sidecar.stop();
+  log.info('Stopped');
+}

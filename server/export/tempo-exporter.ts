@@ -1,0 +1,58 @@
+import type { Resource } from '@opentelemetry/resources';
+import type { SpanRecord } from '../mapping/span-record.ts';
+import { encodeSpans } from './otlp-encoding.ts';
+
+// POSTs one OTLP/HTTP protobuf request and says whether Tempo accepted it. The outbox drainer
+// decides about retries: a batch leaves the outbox only on `accepted`.
+
+export interface ExporterOptions {
+  /** Full URL of the OTLP/HTTP traces endpoint, e.g. http://tempo:4318/v1/traces. */
+  endpoint: string;
+  headers: Record<string, string>;
+  timeoutMs: number;
+}
+
+export type ExportOutcome =
+  | { kind: 'accepted' }
+  /** Worth retrying later: network error, timeout, 429, 5xx. */
+  | { kind: 'retryable'; reason: string; detail: string }
+  /** Tempo refused the batch itself (4xx other than 429): retrying the same bytes will not help. */
+  | { kind: 'rejected'; reason: string; detail: string };
+
+export class TempoExporter {
+  private readonly options: ExporterOptions;
+  private readonly resource: Resource;
+
+  constructor(options: ExporterOptions, resource: Resource) {
+    this.options = options;
+    this.resource = resource;
+  }
+
+  async export(spans: SpanRecord[]): Promise<ExportOutcome> {
+    const body = encodeSpans(spans, this.resource);
+    let response: Response;
+    try {
+      response = await fetch(this.options.endpoint, {
+        method: 'POST',
+        headers: { ...this.options.headers, 'content-type': 'application/x-protobuf' },
+        // The serializer allocates a fresh ArrayBuffer; its type is only declared as ArrayBufferLike.
+        body: body as Uint8Array<ArrayBuffer>,
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+      });
+    } catch (err) {
+      const detail =
+        err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
+      const reason = err instanceof Error && err.name === 'TimeoutError' ? 'timeout' : 'network';
+      return { kind: 'retryable', reason, detail };
+    }
+    const text = await response.text().catch(() => '');
+    if (response.ok) {
+      return { kind: 'accepted' };
+    }
+    const detail = `HTTP ${response.status}: ${text.slice(0, 300)}`;
+    if (response.status === 429 || response.status >= 500 || response.status === 408) {
+      return { kind: 'retryable', reason: `http_${response.status}`, detail };
+    }
+    return { kind: 'rejected', reason: `http_${response.status}`, detail };
+  }
+}

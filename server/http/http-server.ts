@@ -1,0 +1,105 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { timingSafeEqual } from 'node:crypto';
+import type { Sidecar } from '../sidecar.ts';
+
+// /health (the process is up), /ready (it can do its job), /metrics (Prometheus), and the query API
+// under /api/, which requires the token the Grafana app's proxy route sends. The token is compared
+// in constant time and never logged.
+
+export type ApiHandler = (req: IncomingMessage, url: URL, res: ServerResponse) => Promise<boolean>;
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(text);
+}
+
+function tokenMatches(header: string | undefined, token: string): boolean {
+  const presented = /^Bearer (.+)$/i.exec(header ?? '')?.[1] ?? '';
+  const a = Buffer.from(presented);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+export interface Readiness {
+  ready: boolean;
+  gerrit: { configured: boolean; connected: boolean; lastError?: string };
+  tempo: { accepting: boolean; lastError?: string };
+  outbox: { spans: number; bytes: number; fill: number };
+  deadLetters: number;
+  watermark?: string;
+}
+
+export function readiness(sidecar: Sidecar): Readiness {
+  const depth = sidecar.store.outboxDepth();
+  const ssh = sidecar.config.gerrit.ssh !== undefined;
+  const connected = sidecar.stream?.connected ?? false;
+  const watermark = sidecar.store.getWatermark();
+  return {
+    ready: (!ssh || connected) && sidecar.drainer.healthy && !sidecar.drainer.isFull(),
+    gerrit: { configured: ssh, connected, lastError: sidecar.stream?.lastError },
+    tempo: { accepting: sidecar.drainer.healthy, lastError: sidecar.drainer.lastError },
+    outbox: { ...depth, fill: depth.spans / sidecar.config.export.maxOutboxSpans },
+    deadLetters: sidecar.store.deadLetterCount(),
+    watermark: watermark === undefined ? undefined : new Date(watermark).toISOString(),
+  };
+}
+
+export function startHttpServer(sidecar: Sidecar, api?: ApiHandler): Promise<Server> {
+  const { host, port, apiToken } = sidecar.config.http;
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const handle = async () => {
+      if (url.pathname === '/health') {
+        sendJson(res, 200, { status: 'ok' });
+        return;
+      }
+      if (url.pathname === '/ready') {
+        const r = readiness(sidecar);
+        sendJson(res, r.ready ? 200 : 503, r);
+        return;
+      }
+      if (url.pathname === '/metrics') {
+        res.writeHead(200, { 'content-type': sidecar.metrics.registry.contentType });
+        res.end(await sidecar.metrics.registry.metrics());
+        return;
+      }
+      if (url.pathname.startsWith('/api/')) {
+        if (!apiToken) {
+          sendJson(res, 503, {
+            error:
+              'The query API is disabled: set http.apiToken (REVIEWTRACE_HTTP__API_TOKEN) and the same token in the Grafana app settings.',
+          });
+          return;
+        }
+        if (!tokenMatches(req.headers.authorization, apiToken)) {
+          sendJson(res, 401, { error: 'Missing or wrong API token (Authorization: Bearer <token>).' });
+          return;
+        }
+        if (url.pathname === '/api/status') {
+          sendJson(res, 200, readiness(sidecar));
+          return;
+        }
+        if (api && (await api(req, url, res))) {
+          return;
+        }
+      }
+      sendJson(res, 404, { error: `No route for ${req.method} ${url.pathname}` });
+    };
+    handle().catch((err: Error) => {
+      sidecar.log.error({ err: err.message, path: url.pathname }, 'HTTP handler failed');
+      if (!res.headersSent) {
+        sendJson(res, 500, { error: err.message });
+      } else {
+        res.end();
+      }
+    });
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
+  });
+}

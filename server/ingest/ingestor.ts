@@ -1,0 +1,144 @@
+import { parseStreamEventLine, type ChangeEvent, type ParseResult } from '../gerrit/stream-events.ts';
+import type { ChangeMapper, OpenChange } from '../mapping/change-mapper.ts';
+import type { SpanRecord } from '../mapping/span-record.ts';
+import type { Logger } from '../observability/logger.ts';
+import { RateLimitedLog } from '../observability/logger.ts';
+import type { SidecarMetrics } from '../observability/metrics.ts';
+import type { IngestStore } from '../store/ingest-store.ts';
+
+// From events to stored spans: parse → open-change state → complete spans → ledger + outbox, in one
+// transaction per event (or per batch of events during replays). Used by the live stream, the
+// reconcile, the backfill and the demo alike, so they cannot disagree.
+
+export interface IngestorHooks {
+  /** New spans are in the outbox. */
+  onEnqueued?: () => void;
+  /** Gerrit reported dropped-output: some events of this session are lost and must be reconciled. */
+  onDroppedOutput?: () => void;
+  /** An event named a change this sidecar holds no state for (and it is not the change's first). */
+  onUnknownChange?: (changeNumber: number) => void;
+}
+
+export class Ingestor {
+  private readonly store: IngestStore;
+  private readonly mapper: ChangeMapper;
+  private readonly metrics: SidecarMetrics;
+  private readonly log: Logger;
+  private readonly warnOnce: RateLimitedLog;
+  private readonly hooks: IngestorHooks;
+
+  constructor(
+    store: IngestStore,
+    mapper: ChangeMapper,
+    metrics: SidecarMetrics,
+    log: Logger,
+    hooks: IngestorHooks = {},
+  ) {
+    this.store = store;
+    this.mapper = mapper;
+    this.metrics = metrics;
+    this.log = log;
+    this.warnOnce = new RateLimitedLog(log);
+    this.hooks = hooks;
+  }
+
+  /** One line of `gerrit stream-events`. Never throws on bad input: it is counted and skipped. */
+  handleLine(line: string): void {
+    const trimmed = line.trim();
+    if (trimmed === '') {
+      return;
+    }
+    this.handleParsed(parseStreamEventLine(trimmed), trimmed);
+  }
+
+  handleParsed(result: ParseResult, line = ''): void {
+    switch (result.kind) {
+      case 'malformed':
+        this.metrics.badLines.inc({ reason: 'malformed' });
+        this.warnOnce.warn(
+          `malformed:${result.reason}`,
+          { reason: result.reason, sample: line.slice(0, 200) },
+          'Skipped a malformed stream-events line',
+        );
+        return;
+      case 'unknown-type':
+        this.metrics.badLines.inc({ reason: 'unknown_type' });
+        this.metrics.events.inc({ type: 'unknown' });
+        this.warnOnce.warn(
+          `unknown:${result.type}`,
+          { type: result.type },
+          'Skipped an event of a type ReviewTrace does not map',
+        );
+        return;
+      case 'changeless':
+        this.metrics.events.inc({ type: result.type });
+        return;
+      case 'dropped-output':
+        this.metrics.events.inc({ type: 'dropped-output' });
+        this.log.warn('Gerrit dropped stream events for this session (dropped-output); reconciling');
+        this.hooks.onDroppedOutput?.();
+        return;
+      case 'change':
+        this.metrics.events.inc({ type: result.event.type });
+        this.applyLive(result.event);
+        return;
+    }
+  }
+
+  /** Applies one live event in its own transaction and advances the watermark. */
+  applyLive(event: ChangeEvent): void {
+    const number = event.change.number;
+    const known = this.store.getChange(number);
+    const isFirst = event.type === 'patchset-created' && event.patchSet?.number === 1;
+    if (!known && !isFirst && !this.store.hasExported(this.mapper.rootSpanId(number))) {
+      // Without its history the change's intervals would start at the wrong time: have the owner of
+      // the Gerrit connection rebuild it. The event is still applied so nothing waits on that.
+      this.hooks.onUnknownChange?.(number);
+    }
+    const result = this.mapper.apply(known, event);
+    this.store.transaction(() => {
+      this.enqueue(result.spans);
+      this.store.saveChange(number, result.change);
+      this.store.advanceWatermark(event.timeMs);
+    });
+    this.metrics.streamLagSeconds.set(Math.max(0, (Date.now() - event.timeMs) / 1000));
+    if (result.spans.length > 0) {
+      this.hooks.onEnqueued?.();
+    }
+  }
+
+  /**
+   * Rebuilds one change from its full history (reconcile, backfill): the stored state is replaced by
+   * the replayed one, and only spans the ledger has not seen are enqueued.
+   */
+  rebuildChange(number: number, history: ChangeEvent[]): { spans: number; open: boolean } {
+    let change: OpenChange | undefined;
+    const spans: SpanRecord[] = [];
+    for (const event of history) {
+      const result = this.mapper.apply(change, event);
+      change = result.change;
+      spans.push(...result.spans);
+    }
+    let added = 0;
+    this.store.transaction(() => {
+      added = this.enqueue(spans);
+      this.store.saveChange(number, change);
+    });
+    this.metrics.reconciledChanges.inc();
+    if (added > 0) {
+      this.hooks.onEnqueued?.();
+    }
+    return { spans: added, open: change !== undefined };
+  }
+
+  private enqueue(spans: SpanRecord[]): number {
+    const added = this.store.enqueueSpans(spans, Date.now());
+    if (added.length < spans.length) {
+      this.metrics.spansDuplicate.inc(spans.length - added.length);
+    }
+    for (const span of added) {
+      this.metrics.spansEnqueued.inc({ name: span.name });
+    }
+    return added.length;
+  }
+}

@@ -1,0 +1,588 @@
+import { Attr, ChangeState, PipelineResult, ReviewOutcome, SpanName } from '../../src/review-model/span-schema.ts';
+import { parseReviewMessageHeader } from '../gerrit/review-message.ts';
+import type { Account, Approval, ChangeEvent, PatchSetRef } from '../gerrit/stream-events.ts';
+import { spanIdFor, traceIdFor, traceKey } from './span-ids.ts';
+import type { AttributeValue, SpanRecord, SpanStatus } from './span-record.ts';
+
+// Turns the events of one change into complete spans (SPEC "Span contract"). A span is produced
+// once, when complete, with every field taken from Gerrit data, never from the clock, so the live
+// stream, a reconcile and a backfill of the same history produce the same spans. What is still
+// open (the current patch set, pending reviews, the change itself) lives in OpenChange, which is
+// plain JSON so the store can persist it and the query API can serve it as the live overlay.
+
+export interface MapperOptions {
+  serverId: string;
+  /** Regexes matched against a bot's username, email and name. */
+  botPatterns: RegExp[];
+  /** Comment text longer than this is truncated (the rest is dropped, and the span says so). */
+  commentMaxChars: number;
+  /** The label whose negative vote marks an error and whose bot vote closes a `ci` span. */
+  ciLabel: string;
+}
+
+export interface OpenPatchSet {
+  number: number;
+  createdMs: number;
+  revision?: string;
+  kind?: string;
+  uploader?: Account;
+  insertions?: number;
+  deletions?: number;
+}
+
+export interface PendingReview {
+  reviewer: Account;
+  startMs: number;
+}
+
+export type ChangeStatus = 'NEW' | 'MERGED' | 'ABANDONED' | 'DELETED';
+
+/** State of one change that is still open. JSON-serialisable. */
+export interface OpenChange {
+  number: number;
+  project: string;
+  branch: string;
+  changeId?: string;
+  subject?: string;
+  url?: string;
+  owner?: Account;
+  createdMs: number;
+  status: ChangeStatus;
+  topic?: string;
+  hashtags: string[];
+  wip: boolean;
+  isPrivate: boolean;
+  /** Highest patch set number seen. */
+  patchSetCount: number;
+  current?: OpenPatchSet;
+  /** Current reviewers (humans and bots), by account key. */
+  reviewers: Record<string, Account>;
+  /** Reviews asked for on the current patch set and not given yet, by reviewer key. */
+  pendingReviews: Record<string, PendingReview>;
+  /** Accounts that voted or commented on the current patch set. */
+  reviewedCurrent: string[];
+  /** Per bot, when its current CI run on the current patch set started. */
+  ciStart: Record<string, number>;
+  firstReviewMs?: number;
+  reviewedPatchSets: number[];
+  commentCount: number;
+  lastEventMs: number;
+}
+
+export interface ApplyResult {
+  /** The change's state after the event; undefined once it is closed (merged, abandoned, deleted). */
+  change: OpenChange | undefined;
+  spans: SpanRecord[];
+}
+
+const INSTANT_MS = 1;
+
+export class ChangeMapper {
+  private readonly options: MapperOptions;
+
+  constructor(options: MapperOptions) {
+    this.options = options;
+  }
+
+  /** The id of a change's root span, which is exported when the change closes. */
+  rootSpanId(changeNumber: number): string {
+    return spanIdFor(traceKey(this.options.serverId, changeNumber), 'change');
+  }
+
+  isBot(account: Account | undefined): boolean {
+    if (!account) {
+      return false;
+    }
+    for (const pattern of this.options.botPatterns) {
+      if (
+        (account.username !== undefined && pattern.test(account.username)) ||
+        (account.email !== undefined && pattern.test(account.email)) ||
+        (account.name !== undefined && pattern.test(account.name))
+      ) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Applies one event. `change` is the stored state (undefined if the change is not open here). */
+  apply(change: OpenChange | undefined, event: ChangeEvent): ApplyResult {
+    const c = change ?? this.startChange(event);
+    const out = new SpanWriter(this.options.serverId, c.number);
+    refreshChangeFields(c, event);
+    // A higher patch set number opens that patch set, even if its patchset-created was missed.
+    if (event.patchSet && (!c.current || event.patchSet.number > c.current.number)) {
+      this.openPatchSet(c, event.patchSet, event.timeMs, out);
+    }
+    c.lastEventMs = Math.max(c.lastEventMs, event.timeMs);
+    const t = event.timeMs;
+    const psNumber = event.patchSet?.number ?? c.current?.number;
+
+    switch (event.type) {
+      case 'patchset-created':
+        break;
+      case 'reviewer-added': {
+        const reviewer = event.reviewer;
+        if (!reviewer) {
+          break;
+        }
+        c.reviewers[reviewer.key] = reviewer;
+        out.instant(SpanName.reviewerAdded, `reviewer.added/${reviewer.key}/${sec(t)}`, t, psNumber, {
+          [Attr.reviewer]: reviewer.key,
+          [Attr.reviewerName]: reviewer.name,
+          [Attr.actor]: event.adder?.key,
+          [Attr.actorName]: event.adder?.name,
+        });
+        this.askForReview(c, reviewer, t);
+        break;
+      }
+      case 'reviewer-deleted': {
+        const reviewer = event.reviewer;
+        if (!reviewer) {
+          break;
+        }
+        delete c.reviewers[reviewer.key];
+        out.instant(SpanName.reviewerRemoved, `reviewer.removed/${reviewer.key}/${sec(t)}`, t, psNumber, {
+          [Attr.reviewer]: reviewer.key,
+          [Attr.reviewerName]: reviewer.name,
+          [Attr.actor]: event.remover?.key,
+          [Attr.actorName]: event.remover?.name,
+        });
+        const pending = c.pendingReviews[reviewer.key];
+        if (pending && c.current) {
+          this.closeReview(c, c.current.number, pending, t, 'removed', out);
+          delete c.pendingReviews[reviewer.key];
+        }
+        break;
+      }
+      case 'comment-added':
+        this.onReview(c, event.author, event.comment, event.approvals, psNumber, t, out);
+        break;
+      case 'vote-deleted':
+        for (const approval of event.approvals) {
+          out.instant(
+            SpanName.voteDeleted,
+            `vote.deleted/${psNumber ?? 0}/${event.reviewer?.key ?? 'unknown'}/${approval.label}/${sec(t)}`,
+            t,
+            psNumber,
+            {
+              [Attr.reviewer]: event.reviewer?.key,
+              [Attr.reviewerName]: event.reviewer?.name,
+              [Attr.actor]: event.remover?.key,
+              [Attr.actorName]: event.remover?.name,
+              [Attr.label]: approval.label,
+              [Attr.oldValue]: approval.oldValue ?? approval.value,
+            },
+          );
+        }
+        break;
+      case 'topic-changed':
+        out.instant(SpanName.topic, `topic/${sec(t)}`, t, undefined, {
+          [Attr.topic]: event.change.topic ?? '',
+          [Attr.oldTopic]: event.oldTopic,
+          [Attr.actor]: event.changer?.key,
+        });
+        break;
+      case 'hashtags-changed': {
+        if (!event.change.hashtags) {
+          const set = new Set(c.hashtags);
+          event.added.forEach((h) => set.add(h));
+          event.removed.forEach((h) => set.delete(h));
+          c.hashtags = [...set];
+        }
+        out.instant(SpanName.hashtags, `hashtags/${sec(t)}`, t, undefined, {
+          [Attr.hashtags]: c.hashtags,
+          [Attr.hashtagsAdded]: event.added,
+          [Attr.hashtagsRemoved]: event.removed,
+          [Attr.actor]: event.editor?.key,
+        });
+        break;
+      }
+      case 'wip-state-changed':
+        out.instant(SpanName.wip, `wip/${sec(t)}/${c.wip}`, t, undefined, {
+          [Attr.wip]: c.wip,
+          [Attr.actor]: event.changer?.key,
+        });
+        break;
+      case 'private-state-changed':
+        out.instant(SpanName.private, `private/${sec(t)}/${c.isPrivate}`, t, undefined, {
+          [Attr.isPrivate]: c.isPrivate,
+          [Attr.actor]: event.changer?.key,
+        });
+        break;
+      case 'change-restored':
+        c.status = 'NEW';
+        out.instant(SpanName.restore, `restore/${sec(t)}`, t, undefined, {
+          [Attr.actor]: event.restorer?.key,
+          [Attr.actorName]: event.restorer?.name,
+          [Attr.reason]: event.reason,
+        });
+        break;
+      case 'change-merged':
+        c.status = 'MERGED';
+        out.instant(SpanName.submit, 'submit', t, undefined, {
+          [Attr.actor]: event.submitter?.key,
+          [Attr.actorName]: event.submitter?.name,
+          [Attr.headRevision]: event.newRev,
+        });
+        this.close(c, t, 'merged', out);
+        return { change: undefined, spans: out.spans };
+      case 'change-abandoned':
+        c.status = 'ABANDONED';
+        out.instant(SpanName.abandon, `abandon/${sec(t)}`, t, undefined, {
+          [Attr.actor]: event.abandoner?.key,
+          [Attr.actorName]: event.abandoner?.name,
+          [Attr.reason]: event.reason,
+        });
+        this.close(c, t, 'abandoned', out);
+        return { change: undefined, spans: out.spans };
+      case 'change-deleted':
+        c.status = 'DELETED';
+        out.instant(SpanName.delete, 'delete', t, undefined, {
+          [Attr.actor]: event.deleter?.key,
+          [Attr.actorName]: event.deleter?.name,
+        });
+        this.close(c, t, 'deleted', out);
+        return { change: undefined, spans: out.spans };
+    }
+    // A change we only learn about after it closed (a comment on a merged change, say) gives its
+    // instant spans but is not kept open.
+    const closed = event.change.status === 'MERGED' || event.change.status === 'ABANDONED';
+    return { change: closed ? undefined : c, spans: out.spans };
+  }
+
+  private startChange(event: ChangeEvent): OpenChange {
+    const ch = event.change;
+    return {
+      number: ch.number,
+      project: ch.project,
+      branch: ch.branch,
+      createdMs: ch.createdOnMs ?? event.patchSet?.createdOnMs ?? event.timeMs,
+      status: 'NEW',
+      hashtags: [],
+      wip: false,
+      isPrivate: false,
+      patchSetCount: 0,
+      reviewers: {},
+      pendingReviews: {},
+      reviewedCurrent: [],
+      ciStart: {},
+      reviewedPatchSets: [],
+      commentCount: 0,
+      lastEventMs: event.timeMs,
+    };
+  }
+
+  private openPatchSet(c: OpenChange, ps: PatchSetRef, eventMs: number, out: SpanWriter): void {
+    const createdMs = ps.createdOnMs ?? eventMs;
+    if (c.current) {
+      this.closePatchSet(c, createdMs, 'superseded', out);
+    }
+    c.current = {
+      number: ps.number,
+      createdMs,
+      revision: ps.revision,
+      kind: ps.kind,
+      uploader: ps.uploader,
+      insertions: ps.insertions,
+      deletions: ps.deletions,
+    };
+    c.patchSetCount = Math.max(c.patchSetCount, ps.number);
+    c.reviewedCurrent = [];
+    c.ciStart = {};
+    c.pendingReviews = {};
+    for (const reviewer of Object.values(c.reviewers)) {
+      this.askForReview(c, reviewer, createdMs);
+    }
+  }
+
+  /** Opens a review interval for a human reviewer who has not reviewed the current patch set. */
+  private askForReview(c: OpenChange, reviewer: Account, atMs: number): void {
+    if (!c.current || this.isBot(reviewer) || reviewer.key === c.owner?.key) {
+      return;
+    }
+    if (c.pendingReviews[reviewer.key] || c.reviewedCurrent.includes(reviewer.key)) {
+      return;
+    }
+    c.pendingReviews[reviewer.key] = { reviewer, startMs: Math.max(atMs, c.current.createdMs) };
+  }
+
+  private onReview(
+    c: OpenChange,
+    author: Account | undefined,
+    text: string,
+    approvals: Approval[],
+    psNumber: number | undefined,
+    t: number,
+    out: SpanWriter,
+  ): void {
+    const who = author?.key ?? 'unknown';
+    const header = parseReviewMessageHeader(text);
+    const ps = header?.patchSet ?? psNumber;
+    // The message names exactly the votes this review changed; the approvals list carries every
+    // current vote, so it is used only for messages without a header.
+    const votes = header ? header.votes : approvals.filter((a) => a.oldValue !== undefined && a.oldValue !== a.value);
+    const truncated = text.length > this.options.commentMaxChars;
+    c.commentCount += 1;
+    out.instant(SpanName.comment, `comment/${ps ?? 0}/${who}/${sec(t)}`, t, ps, {
+      [Attr.actor]: who,
+      [Attr.actorName]: author?.name,
+      [Attr.commentText]: truncated ? text.slice(0, this.options.commentMaxChars) : text,
+      [Attr.commentTruncated]: truncated,
+    });
+    for (const vote of votes) {
+      const negativeCi = vote.label === this.options.ciLabel && vote.value < 0;
+      out.instant(
+        SpanName.vote,
+        `vote/${ps ?? 0}/${who}/${vote.label}/${vote.value}/${sec(t)}`,
+        t,
+        ps,
+        { [Attr.actor]: who, [Attr.actorName]: author?.name, [Attr.label]: vote.label, [Attr.value]: vote.value },
+        negativeCi ? 'error' : 'unset',
+      );
+    }
+    const onCurrent = c.current !== undefined && ps === c.current.number;
+    if (this.isBot(author)) {
+      const ciVote = votes.find((v) => v.label === this.options.ciLabel);
+      if (ciVote && author && onCurrent && c.current) {
+        const start = c.ciStart[who] ?? c.current.createdMs;
+        const failed = ciVote.value < 0;
+        out.interval(
+          SpanName.ci,
+          `ci/${ps}/${who}/${sec(t)}`,
+          start,
+          t,
+          ps,
+          {
+            [Attr.bot]: who,
+            [Attr.pipelineResult]: failed ? PipelineResult.failure : PipelineResult.success,
+            [Attr.label]: ciVote.label,
+            [Attr.value]: ciVote.value,
+          },
+          failed ? 'error' : 'ok',
+        );
+        c.ciStart[who] = t;
+      }
+      return;
+    }
+    if (!author || author.key === c.owner?.key) {
+      return;
+    }
+    if (c.firstReviewMs === undefined || t < c.firstReviewMs) {
+      c.firstReviewMs = t;
+    }
+    if (ps !== undefined && !c.reviewedPatchSets.includes(ps)) {
+      c.reviewedPatchSets.push(ps);
+    }
+    if (!onCurrent || !c.current) {
+      return;
+    }
+    const pending = c.pendingReviews[who];
+    if (pending) {
+      const first = votes[0];
+      this.closeReview(
+        c,
+        c.current.number,
+        pending,
+        t,
+        votes.length > 0 ? ReviewOutcome.voted : ReviewOutcome.commented,
+        out,
+        first,
+      );
+      delete c.pendingReviews[who];
+    }
+    if (!c.reviewedCurrent.includes(who)) {
+      c.reviewedCurrent.push(who);
+    }
+    // Voting makes an account a reviewer in Gerrit; it is then asked again on later patch sets.
+    if (votes.length > 0 && !c.reviewers[who]) {
+      c.reviewers[who] = author;
+    }
+  }
+
+  private closeReview(
+    c: OpenChange,
+    ps: number,
+    pending: PendingReview,
+    endMs: number,
+    outcome: string,
+    out: SpanWriter,
+    vote?: Approval,
+  ): void {
+    out.interval(SpanName.review, `review/${ps}/${pending.reviewer.key}`, pending.startMs, endMs, ps, {
+      [Attr.owner]: c.owner?.key,
+      [Attr.reviewer]: pending.reviewer.key,
+      [Attr.reviewerName]: pending.reviewer.name,
+      [Attr.reviewOutcome]: outcome,
+      [Attr.label]: vote?.label,
+      [Attr.value]: vote?.value,
+      [Attr.project]: c.project,
+    });
+  }
+
+  private closePatchSet(c: OpenChange, endMs: number, reason: string, out: SpanWriter): void {
+    const ps = c.current;
+    if (!ps) {
+      return;
+    }
+    for (const pending of Object.values(c.pendingReviews)) {
+      this.closeReview(c, ps.number, pending, endMs, ReviewOutcome.superseded, out);
+    }
+    c.pendingReviews = {};
+    out.interval(SpanName.patchSet, `patchset/${ps.number}`, ps.createdMs, endMs, undefined, {
+      [Attr.patchSetNumber]: ps.number,
+      [Attr.headRevision]: ps.revision,
+      [Attr.patchSetKind]: ps.kind,
+      [Attr.uploader]: ps.uploader?.key,
+      [Attr.insertions]: ps.insertions,
+      [Attr.deletions]: ps.deletions,
+      [Attr.patchSetEndReason]: reason,
+    });
+  }
+
+  private close(c: OpenChange, t: number, how: 'merged' | 'abandoned' | 'deleted', out: SpanWriter): void {
+    this.closePatchSet(c, t, how, out);
+    c.current = undefined;
+    const attributes = changeAttributes(c);
+    attributes[Attr.changeState] = how === 'merged' ? ChangeState.merged : ChangeState.closed;
+    if (how === 'merged') {
+      attributes[Attr.timeToMergeMs] = Math.max(0, t - c.createdMs);
+    }
+    out.root(c.createdMs, t, attributes, how === 'merged' ? 'ok' : 'unset');
+  }
+}
+
+/** Attributes of the root span, also served for open changes by the live overlay. */
+export function changeAttributes(c: OpenChange): Record<string, AttributeValue | undefined> {
+  return {
+    [Attr.changeNumber]: String(c.number),
+    [Attr.changeTitle]: c.subject,
+    [Attr.changeState]: c.wip ? ChangeState.wip : ChangeState.open,
+    [Attr.changeStatus]: c.status,
+    [Attr.repositoryName]: c.project,
+    [Attr.baseRef]: c.branch,
+    [Attr.changeId]: c.changeId,
+    [Attr.project]: c.project,
+    [Attr.branch]: c.branch,
+    [Attr.changeUrl]: c.url,
+    [Attr.owner]: c.owner?.key,
+    [Attr.ownerName]: c.owner?.name,
+    [Attr.topic]: c.topic,
+    [Attr.hashtags]: c.hashtags.length > 0 ? c.hashtags : undefined,
+    [Attr.patchSetCount]: c.patchSetCount,
+    [Attr.timeToFirstReviewMs]: c.firstReviewMs === undefined ? undefined : Math.max(0, c.firstReviewMs - c.createdMs),
+    [Attr.reviewRounds]: c.reviewedPatchSets.length,
+    [Attr.reviewerCount]: Object.keys(c.reviewers).length,
+    [Attr.commentCount]: c.commentCount,
+  };
+}
+
+/** Later events carry the newest subject, topic, flags: keep them. */
+function refreshChangeFields(c: OpenChange, event: ChangeEvent): void {
+  const ch = event.change;
+  c.project = ch.project !== 'unknown' ? ch.project : c.project;
+  c.branch = ch.branch !== 'unknown' ? ch.branch : c.branch;
+  c.changeId = ch.changeId ?? c.changeId;
+  c.subject = ch.subject ?? c.subject;
+  c.url = ch.url ?? c.url;
+  c.owner = ch.owner ?? c.owner;
+  if (ch.createdOnMs !== undefined && ch.createdOnMs < c.createdMs) {
+    c.createdMs = ch.createdOnMs;
+  }
+  if (event.type === 'topic-changed' || ch.topic !== undefined) {
+    c.topic = ch.topic;
+  }
+  if (ch.hashtags) {
+    c.hashtags = ch.hashtags;
+  }
+  if (ch.wip !== undefined) {
+    c.wip = ch.wip;
+  }
+  if (ch.isPrivate !== undefined) {
+    c.isPrivate = ch.isPrivate;
+  }
+}
+
+function sec(ms: number): number {
+  return Math.floor(ms / 1000);
+}
+
+/** Builds the spans of one change's trace: ids, parents, clamped times, defined attributes. */
+class SpanWriter {
+  readonly spans: SpanRecord[] = [];
+  private readonly key: string;
+  private readonly traceId: string;
+  private readonly rootId: string;
+
+  constructor(serverId: string, changeNumber: number) {
+    this.key = traceKey(serverId, changeNumber);
+    this.traceId = traceIdFor(serverId, changeNumber);
+    this.rootId = spanIdFor(this.key, 'change');
+  }
+
+  root(
+    startMs: number,
+    endMs: number,
+    attributes: Record<string, AttributeValue | undefined>,
+    status: SpanStatus,
+  ): void {
+    this.push(SpanName.change, this.rootId, undefined, startMs, endMs, attributes, status);
+  }
+
+  instant(
+    name: SpanName,
+    spanKey: string,
+    atMs: number,
+    patchSet: number | undefined,
+    attributes: Record<string, AttributeValue | undefined>,
+    status: SpanStatus = 'unset',
+  ): void {
+    this.interval(name, spanKey, atMs, atMs + INSTANT_MS, patchSet, attributes, status);
+  }
+
+  interval(
+    name: SpanName,
+    spanKey: string,
+    startMs: number,
+    endMs: number,
+    patchSet: number | undefined,
+    attributes: Record<string, AttributeValue | undefined>,
+    status: SpanStatus = 'unset',
+  ): void {
+    // Patch set spans hang off the change; everything on a patch set hangs off that patch set.
+    const parent =
+      name === SpanName.patchSet || patchSet === undefined ? this.rootId : spanIdFor(this.key, `patchset/${patchSet}`);
+    if (patchSet !== undefined && name !== SpanName.patchSet) {
+      attributes[Attr.patchSetNumber] = patchSet;
+    }
+    this.push(name, spanIdFor(this.key, spanKey), parent, startMs, endMs, attributes, status);
+  }
+
+  private push(
+    name: SpanName,
+    spanId: string,
+    parentSpanId: string | undefined,
+    startMs: number,
+    endMs: number,
+    attributes: Record<string, AttributeValue | undefined>,
+    status: SpanStatus,
+  ): void {
+    const clean: Record<string, AttributeValue> = {};
+    for (const k in attributes) {
+      const v = attributes[k];
+      if (v !== undefined) {
+        clean[k] = v;
+      }
+    }
+    this.spans.push({
+      traceId: this.traceId,
+      spanId,
+      parentSpanId,
+      name,
+      startMs,
+      endMs: Math.max(endMs, startMs + INSTANT_MS),
+      status,
+      attributes: clean,
+    });
+  }
+}

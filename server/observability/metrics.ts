@@ -1,0 +1,88 @@
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+
+// Prometheus metrics served at /metrics. One registry per sidecar instance so tests can run
+// several side by side.
+export class SidecarMetrics {
+  readonly registry = new Registry();
+  readonly events = new Counter({
+    name: 'reviewtrace_gerrit_events_total',
+    help: 'Gerrit stream events received, by type.',
+    labelNames: ['type'],
+    registers: [this.registry],
+  });
+  readonly badLines = new Counter({
+    name: 'reviewtrace_gerrit_bad_lines_total',
+    help: 'Stream lines skipped: malformed (not JSON, no change number) or of an unknown type.',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  readonly spansEnqueued = new Counter({
+    name: 'reviewtrace_spans_enqueued_total',
+    help: 'Complete spans put into the outbox (each span id once, ever).',
+    labelNames: ['name'],
+    registers: [this.registry],
+  });
+  readonly spansDuplicate = new Counter({
+    name: 'reviewtrace_spans_duplicate_total',
+    help: 'Spans produced again by a replay, reconcile or backfill and dropped because the ledger has them.',
+    registers: [this.registry],
+  });
+  readonly spansExported = new Counter({
+    name: 'reviewtrace_spans_exported_total',
+    help: 'Spans accepted by Tempo.',
+    registers: [this.registry],
+  });
+  readonly exportFailures = new Counter({
+    name: 'reviewtrace_export_failures_total',
+    help: 'OTLP export attempts that Tempo did not accept, by reason.',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  readonly outboxSpans = new Gauge({
+    name: 'reviewtrace_outbox_spans',
+    help: 'Spans waiting in the outbox for Tempo.',
+    registers: [this.registry],
+  });
+  readonly outboxBytes = new Gauge({
+    name: 'reviewtrace_outbox_bytes',
+    help: 'Bytes of spans waiting in the outbox.',
+    registers: [this.registry],
+  });
+  readonly outboxFull = new Gauge({
+    name: 'reviewtrace_outbox_fill_ratio',
+    help: 'Outbox size relative to its configured bound (1 = full: ingestion pauses).',
+    registers: [this.registry],
+  });
+  readonly reconnects = new Counter({
+    name: 'reviewtrace_gerrit_reconnects_total',
+    help: 'SSH reconnects to Gerrit, by reason.',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  readonly connected = new Gauge({
+    name: 'reviewtrace_gerrit_connected',
+    help: '1 while stream-events is running.',
+    registers: [this.registry],
+  });
+  readonly streamLagSeconds = new Gauge({
+    name: 'reviewtrace_stream_lag_seconds',
+    help: 'Age of the newest processed event when it was processed (wall clock minus eventCreatedOn).',
+    registers: [this.registry],
+  });
+  readonly reconciledChanges = new Counter({
+    name: 'reviewtrace_reconciled_changes_total',
+    help: 'Changes rebuilt from Gerrit history (reconcile and backfill).',
+    registers: [this.registry],
+  });
+  readonly openChanges = new Gauge({
+    name: 'reviewtrace_open_changes',
+    help: 'Open changes held in the live overlay.',
+    registers: [this.registry],
+  });
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    if (options.defaultMetrics !== false) {
+      collectDefaultMetrics({ register: this.registry });
+    }
+  }
+}

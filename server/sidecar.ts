@@ -1,0 +1,205 @@
+import type { Config } from './config/config.ts';
+import { tempoHeaders } from './config/config.ts';
+import { OutboxDrainer } from './export/outbox-drainer.ts';
+import { reviewTraceResource } from './export/otlp-encoding.ts';
+import { TempoExporter } from './export/tempo-exporter.ts';
+import { GerritRest } from './gerrit/rest-client.ts';
+import { GerritStream } from './gerrit/ssh-stream.ts';
+import { Ingestor } from './ingest/ingestor.ts';
+import { Reconciler } from './ingest/reconciler.ts';
+import { ChangeMapper } from './mapping/change-mapper.ts';
+import type { Logger } from './observability/logger.ts';
+import { SidecarMetrics } from './observability/metrics.ts';
+import { IngestStore } from './store/ingest-store.ts';
+
+// Wires the parts of a running sidecar: store, mapper, ingestor, exporter, and (when configured)
+// the Gerrit stream and the REST reconciler. Live lines that arrive while a reconcile runs are
+// held and applied after it, so a rebuilt change is never overwritten by an older snapshot.
+
+export class Sidecar {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly metrics: SidecarMetrics;
+  readonly store: IngestStore;
+  readonly mapper: ChangeMapper;
+  readonly ingestor: Ingestor;
+  readonly exporter: TempoExporter;
+  readonly drainer: OutboxDrainer;
+  readonly rest: GerritRest | undefined;
+  readonly reconciler: Reconciler | undefined;
+  stream: GerritStream | undefined;
+  private reconciling: Promise<void> | undefined;
+  private reconcileAgain = false;
+  private held: string[] | undefined;
+  private readonly unknownChanges = new Set<number>();
+  private pauseTimer: NodeJS.Timeout | undefined;
+  lastReconcileError: string | undefined;
+
+  constructor(config: Config, log: Logger, metrics = new SidecarMetrics()) {
+    this.config = config;
+    this.log = log;
+    this.metrics = metrics;
+    this.store = new IngestStore(config.databasePath);
+    this.mapper = new ChangeMapper({
+      serverId: config.serverId,
+      botPatterns: config.mapping.botAccounts.map((p) => new RegExp(p, 'i')),
+      commentMaxChars: config.mapping.commentMaxChars,
+      ciLabel: config.mapping.ciLabel,
+    });
+    this.ingestor = new Ingestor(this.store, this.mapper, metrics, log, {
+      onEnqueued: () => this.drainer.notify(),
+      onDroppedOutput: () => this.requestReconcile('dropped-output'),
+      onUnknownChange: (n) => this.reconcileUnknownChange(n),
+    });
+    this.exporter = new TempoExporter(
+      { endpoint: config.tempo.otlpEndpoint, headers: tempoHeaders(config), timeoutMs: config.tempo.timeoutMs },
+      reviewTraceResource({ serviceName: config.serviceName, serverAddress: config.serverId }),
+    );
+    this.drainer = new OutboxDrainer(this.store, this.exporter, config.export, metrics, log);
+    if (config.gerrit.http) {
+      this.rest = new GerritRest(config.gerrit.http);
+      this.reconciler = new Reconciler(
+        this.rest,
+        this.ingestor,
+        this.store,
+        log,
+        config.gerrit.pageSize,
+        config.gerrit.http.url,
+      );
+    }
+    this.metrics.openChanges.set(this.store.listOpenChanges().length);
+  }
+
+  /** Starts exporting, and following Gerrit when SSH is configured. */
+  start(): void {
+    this.drainer.start();
+    const ssh = this.config.gerrit.ssh;
+    if (ssh) {
+      if (ssh.hostKey.insecureAcceptAny) {
+        this.log.warn(
+          'gerrit.ssh.hostKey.insecureAcceptAny is set: the Gerrit host key is NOT verified. Use only for local experiments.',
+        );
+      }
+      if (!this.reconciler) {
+        this.log.warn('gerrit.http is not configured: events missed while disconnected cannot be reconciled');
+      }
+      this.stream = new GerritStream(ssh, this.log, this.metrics, {
+        onLine: (line) => this.onLine(line),
+        onConnected: () => this.requestReconcile('connected'),
+      });
+      this.stream.start();
+      // Backpressure: while the outbox is at its bound, stop reading the stream.
+      this.pauseTimer = setInterval(() => {
+        if (this.drainer.isFull()) {
+          this.stream?.pause();
+        } else {
+          this.stream?.resume();
+        }
+      }, 1000);
+    }
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.pauseTimer);
+    await this.stream?.stop();
+    await this.reconciling?.catch(() => undefined);
+    await this.drainer.stop();
+    this.store.close();
+  }
+
+  private onLine(line: string): void {
+    if (this.held) {
+      this.held.push(line);
+      return;
+    }
+    this.ingestor.handleLine(line);
+    this.metrics.openChanges.set(this.store.listOpenChanges().length);
+  }
+
+  private reconcileUnknownChange(number: number): void {
+    if (!this.reconciler || this.unknownChanges.has(number)) {
+      return;
+    }
+    this.unknownChanges.add(number);
+    this.reconciler
+      .reconcileChange(number)
+      .then((spans) => this.log.info({ change: number, spans }, 'Rebuilt a change first seen mid-history'))
+      .catch((err: Error) =>
+        this.log.warn({ change: number, err: err.message }, 'Could not rebuild a change from REST'),
+      )
+      .finally(() => this.unknownChanges.delete(number));
+  }
+
+  /** Reconciles from the watermark; concurrent requests coalesce into one more pass. */
+  requestReconcile(reason: string): void {
+    if (!this.reconciler) {
+      if (this.store.getWatermark() === undefined) {
+        this.store.advanceWatermark(Date.now());
+      }
+      return;
+    }
+    if (this.reconciling) {
+      this.reconcileAgain = true;
+      return;
+    }
+    this.reconciling = this.runReconcile(reason).finally(() => {
+      this.reconciling = undefined;
+      if (this.reconcileAgain) {
+        this.reconcileAgain = false;
+        this.requestReconcile('again');
+      }
+    });
+  }
+
+  /** Resolves when no reconcile is running (for tests and the CLI). */
+  async reconcileIdle(): Promise<void> {
+    while (this.reconciling) {
+      await this.reconciling;
+    }
+  }
+
+  private async runReconcile(reason: string): Promise<void> {
+    const reconciler = this.reconciler;
+    if (!reconciler) {
+      return;
+    }
+    const watermark = this.store.getWatermark();
+    if (watermark === undefined) {
+      // First start: history before now is the backfill command's job.
+      this.store.advanceWatermark(Date.now());
+      this.log.info(
+        'First start: following new events from now on (run `reviewtrace-server backfill --since` for history)',
+      );
+      return;
+    }
+    const since = watermark - this.config.gerrit.reconcileOverlapSeconds * 1000;
+    this.held = [];
+    const started = Date.now();
+    try {
+      const result = await reconciler.walk(since, Date.now() + 60_000);
+      this.lastReconcileError = undefined;
+      this.log.info(
+        {
+          reason,
+          since: new Date(since).toISOString(),
+          changes: result.changes,
+          newSpans: result.spans,
+          ms: Date.now() - started,
+        },
+        'Reconciled from Gerrit',
+      );
+    } catch (err) {
+      this.lastReconcileError = (err as Error).message;
+      this.log.warn(
+        { reason, err: (err as Error).message },
+        'Reconcile failed; will retry on the next reconnect or dropped-output',
+      );
+    } finally {
+      const held = this.held;
+      this.held = undefined;
+      for (const line of held) {
+        this.ingestor.handleLine(line);
+      }
+    }
+  }
+}

@@ -1,0 +1,262 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import type { OpenChange } from '../mapping/change-mapper.ts';
+import type { SpanRecord } from '../mapping/span-record.ts';
+
+// The sidecar's embedded database: only what ingestion needs to be exact (SPEC "Data flow").
+// - ledger: ids of every span ever handed to the outbox; a span already there is never enqueued
+//   again, so replays, reconciles and backfills cannot export a span twice;
+// - outbox: complete spans not yet accepted by Tempo, in order;
+// - open_changes: the state of open changes (also the live overlay);
+// - meta: the watermark (newest Gerrit event time processed) and resumable cursors.
+// A span enters the ledger and the outbox in the same transaction as the change state it came
+// from, so a crash leaves either all of an event's effects or none.
+
+export interface OutboxBatch {
+  lastSeq: number;
+  spans: SpanRecord[];
+  bytes: number;
+}
+
+export interface OutboxDepth {
+  spans: number;
+  bytes: number;
+}
+
+export class IngestStore {
+  readonly path: string;
+  private readonly db: DatabaseSync;
+  private readonly stmts: {
+    ledgerInsert: StatementSync;
+    outboxInsert: StatementSync;
+    outboxRead: StatementSync;
+    outboxDelete: StatementSync;
+    outboxDeleteOne: StatementSync;
+    outboxDepth: StatementSync;
+    changeUpsert: StatementSync;
+    changeDelete: StatementSync;
+    changeGet: StatementSync;
+    changeList: StatementSync;
+    metaGet: StatementSync;
+    metaSet: StatementSync;
+    ledgerHas: StatementSync;
+    ledgerCount: StatementSync;
+    deadLetter: StatementSync;
+    deadLetterCount: StatementSync;
+  };
+  private depthCache: OutboxDepth | undefined;
+  private inTransaction = false;
+
+  constructor(path: string) {
+    this.path = path;
+    if (path !== ':memory:') {
+      mkdirSync(dirname(path), { recursive: true });
+    }
+    this.db = new DatabaseSync(path);
+    this.db.exec(`
+      PRAGMA journal_mode = WAL;
+      PRAGMA synchronous = NORMAL;
+      PRAGMA busy_timeout = 5000;
+      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS ledger (span_id TEXT PRIMARY KEY, trace_id TEXT NOT NULL, at_ms INTEGER NOT NULL) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, span TEXT NOT NULL, bytes INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS dead_letter (seq INTEGER PRIMARY KEY, span TEXT NOT NULL, reason TEXT NOT NULL, at_ms INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS open_changes (number INTEGER PRIMARY KEY, state TEXT NOT NULL, last_event_ms INTEGER NOT NULL);
+    `);
+    this.stmts = {
+      ledgerInsert: this.db.prepare('INSERT OR IGNORE INTO ledger (span_id, trace_id, at_ms) VALUES (?, ?, ?)'),
+      ledgerHas: this.db.prepare('SELECT 1 AS found FROM ledger WHERE span_id = ?'),
+      ledgerCount: this.db.prepare('SELECT COUNT(*) AS n FROM ledger'),
+      outboxInsert: this.db.prepare('INSERT INTO outbox (span, bytes) VALUES (?, ?)'),
+      outboxRead: this.db.prepare('SELECT seq, span, bytes FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?'),
+      outboxDelete: this.db.prepare('DELETE FROM outbox WHERE seq <= ?'),
+      outboxDeleteOne: this.db.prepare('DELETE FROM outbox WHERE seq = ?'),
+      outboxDepth: this.db.prepare('SELECT COUNT(*) AS spans, COALESCE(SUM(bytes), 0) AS bytes FROM outbox'),
+      changeUpsert: this.db.prepare(
+        'INSERT INTO open_changes (number, state, last_event_ms) VALUES (?, ?, ?) ON CONFLICT(number) DO UPDATE SET state = excluded.state, last_event_ms = excluded.last_event_ms',
+      ),
+      changeDelete: this.db.prepare('DELETE FROM open_changes WHERE number = ?'),
+      changeGet: this.db.prepare('SELECT state FROM open_changes WHERE number = ?'),
+      changeList: this.db.prepare('SELECT state FROM open_changes ORDER BY number'),
+      deadLetter: this.db.prepare(
+        'INSERT OR REPLACE INTO dead_letter (seq, span, reason, at_ms) SELECT seq, span, ?, ? FROM outbox WHERE seq = ?',
+      ),
+      deadLetterCount: this.db.prepare('SELECT COUNT(*) AS n FROM dead_letter'),
+      metaGet: this.db.prepare('SELECT value FROM meta WHERE key = ?'),
+      metaSet: this.db.prepare(
+        'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+      ),
+    };
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /** Runs fn in one transaction (nested calls join the outer one). */
+  transaction<T>(fn: () => T): T {
+    if (this.inTransaction) {
+      return fn();
+    }
+    this.db.exec('BEGIN IMMEDIATE');
+    this.inTransaction = true;
+    try {
+      const result = fn();
+      this.db.exec('COMMIT');
+      return result;
+    } catch (err) {
+      this.db.exec('ROLLBACK');
+      this.depthCache = undefined;
+      throw err;
+    } finally {
+      this.inTransaction = false;
+    }
+  }
+
+  /**
+   * Enqueues the spans not in the ledger yet and records them there. Returns the new ones.
+   * `nowMs` is only the ledger's bookkeeping time, never a span field.
+   */
+  enqueueSpans(spans: SpanRecord[], nowMs: number): SpanRecord[] {
+    const added: SpanRecord[] = [];
+    for (const span of spans) {
+      const r = this.stmts.ledgerInsert.run(span.spanId, span.traceId, nowMs);
+      if (r.changes === 0) {
+        continue;
+      }
+      const json = JSON.stringify(span);
+      this.stmts.outboxInsert.run(json, json.length);
+      added.push(span);
+      if (this.depthCache) {
+        this.depthCache.spans += 1;
+        this.depthCache.bytes += json.length;
+      }
+    }
+    return added;
+  }
+
+  hasExported(spanId: string): boolean {
+    return this.stmts.ledgerHas.get(spanId) !== undefined;
+  }
+
+  ledgerSize(): number {
+    return Number((this.stmts.ledgerCount.get() as { n: number }).n);
+  }
+
+  saveChange(number: number, change: OpenChange | undefined): void {
+    if (change) {
+      this.stmts.changeUpsert.run(number, JSON.stringify(change), change.lastEventMs);
+    } else {
+      this.stmts.changeDelete.run(number);
+    }
+  }
+
+  getChange(number: number): OpenChange | undefined {
+    const row = this.stmts.changeGet.get(number) as { state: string } | undefined;
+    return row ? (JSON.parse(row.state) as OpenChange) : undefined;
+  }
+
+  listOpenChanges(): OpenChange[] {
+    return (this.stmts.changeList.all() as { state: string }[]).map((r) => JSON.parse(r.state) as OpenChange);
+  }
+
+  /** Oldest spans first, after `afterSeq`, up to `maxSpans` and about `maxBytes`. */
+  readOutbox(maxSpans: number, maxBytes: number, afterSeq = 0): OutboxBatch | undefined {
+    const rows = this.stmts.outboxRead.all(afterSeq, maxSpans) as { seq: number; span: string; bytes: number }[];
+    if (rows.length === 0) {
+      return undefined;
+    }
+    const spans: SpanRecord[] = [];
+    let bytes = 0;
+    let lastSeq = afterSeq;
+    for (const row of rows) {
+      if (spans.length > 0 && bytes + row.bytes > maxBytes) {
+        break;
+      }
+      spans.push(JSON.parse(row.span) as SpanRecord);
+      bytes += row.bytes;
+      lastSeq = Number(row.seq);
+    }
+    return { lastSeq, spans, bytes };
+  }
+
+  /** Removes every outbox entry up to and including seq: call only after Tempo accepted them. */
+  ackOutbox(seq: number): void {
+    this.stmts.outboxDelete.run(seq);
+    this.depthCache = undefined;
+  }
+
+  /**
+   * Moves one outbox entry that Tempo refused outright to the dead-letter table, where it is kept
+   * (with Tempo's answer) for an operator instead of blocking the outbox forever.
+   */
+  deadLetter(seq: number, reason: string, nowMs: number): void {
+    this.transaction(() => {
+      this.stmts.deadLetter.run(reason, nowMs, seq);
+      this.stmts.outboxDeleteOne.run(seq);
+    });
+    this.depthCache = undefined;
+  }
+
+  deadLetterCount(): number {
+    return Number((this.stmts.deadLetterCount.get() as { n: number }).n);
+  }
+
+  outboxDepth(): OutboxDepth {
+    if (!this.depthCache) {
+      const row = this.stmts.outboxDepth.get() as { spans: number; bytes: number };
+      this.depthCache = { spans: Number(row.spans), bytes: Number(row.bytes) };
+    }
+    return { ...this.depthCache };
+  }
+
+  getMeta(key: string): string | undefined {
+    const row = this.stmts.metaGet.get(key) as { value: string } | undefined;
+    return row?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.stmts.metaSet.run(key, value);
+  }
+
+  /**
+   * Takes or renews the right to drain the outbox. Two processes may share this database (a
+   * backfill beside the running sidecar); only the lease holder sends, so no batch goes out twice.
+   */
+  claimDrainLease(owner: string, nowMs: number, ttlMs: number): boolean {
+    return this.transaction(() => {
+      const current = this.getMeta('drain_lease');
+      if (current) {
+        const lease = JSON.parse(current) as { owner: string; untilMs: number };
+        if (lease.owner !== owner && lease.untilMs > nowMs) {
+          return false;
+        }
+      }
+      this.setMeta('drain_lease', JSON.stringify({ owner, untilMs: nowMs + ttlMs }));
+      return true;
+    });
+  }
+
+  releaseDrainLease(owner: string): void {
+    this.transaction(() => {
+      const current = this.getMeta('drain_lease');
+      if (current && (JSON.parse(current) as { owner: string }).owner === owner) {
+        this.setMeta('drain_lease', JSON.stringify({ owner, untilMs: 0 }));
+      }
+    });
+  }
+
+  /** Newest Gerrit event time (ms) whose effects are stored. */
+  getWatermark(): number | undefined {
+    const v = this.getMeta('watermark_ms');
+    return v === undefined ? undefined : Number(v);
+  }
+
+  advanceWatermark(ms: number): void {
+    const current = this.getWatermark();
+    if (current === undefined || ms > current) {
+      this.setMeta('watermark_ms', String(ms));
+    }
+  }
+}
