@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig } from './config.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'reviewtrace-config-'));
+const file = (name: string, text: string) => {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+};
+const problems = (fn: () => unknown): string[] => {
+  try {
+    fn();
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, String(err));
+    return err.problems;
+  }
+  return assert.fail('expected a ConfigError');
+};
+
+describe('loadConfig', () => {
+  it('works with no file and no environment (demo defaults)', () => {
+    const c = loadConfig({ env: {} });
+    assert.equal(c.serviceName, 'gerrit');
+    assert.equal(c.tempo.otlpEndpoint, 'http://localhost:4318/v1/traces');
+    assert.equal(c.serverId, 'demo');
+    assert.ok(c.databasePath.endsWith('reviewtrace.db'));
+  });
+
+  it('reads YAML, lets the environment win, and parses typed environment values', () => {
+    const path = file(
+      'ok.yaml',
+      'gerrit:\n  http:\n    url: https://review.example.org/\n  ssh:\n    host: review.example.org\n    username: rt\n    privateKeyFile: /k\n    hostKey:\n      knownHostsFile: /kh\nexport:\n  batchSpans: 100\n',
+    );
+    const c = loadConfig({
+      file: path,
+      env: {
+        REVIEWTRACE_EXPORT__BATCH_SPANS: '250',
+        REVIEWTRACE_TEMPO__TENANT: 'team-a',
+        REVIEWTRACE_GERRIT__SSH__PORT: '2222',
+        REVIEWTRACE_TEMPO__HEADERS__X_API_KEY: 'k',
+      },
+    });
+    assert.equal(c.export.batchSpans, 250);
+    assert.equal(c.tempo.tenant, 'team-a');
+    assert.equal(c.gerrit.ssh?.port, 2222);
+    assert.deepEqual(c.tempo.headers, { 'x-api-key': 'k' });
+    assert.equal(c.serverId, 'review.example.org', 'defaults to the canonical URL host');
+  });
+
+  it('names the bad key, the expected value and the environment variable', () => {
+    const p = problems(() =>
+      loadConfig({ env: { REVIEWTRACE_EXPORT__BATCH_SPANS: 'lots', REVIEWTRACE_TEMPO__OTLP_ENDPOINT: 'not a url' } }),
+    );
+    assert.equal(p.length, 2);
+    assert.match(
+      p.find((x) => x.startsWith('export.batchSpans')) ?? '',
+      /expected number.*got "lots".*REVIEWTRACE_EXPORT__BATCH_SPANS/,
+    );
+    assert.match(p.find((x) => x.startsWith('tempo.otlpEndpoint')) ?? '', /URL.*got "not a url"/i);
+  });
+
+  it('rejects unknown keys, an SSH setup without a host key policy, and bad regexes', () => {
+    assert.match(
+      problems(() => loadConfig({ file: file('typo.yaml', 'tempo:\n  otlpEndpiont: x\n'), env: {} }))[0],
+      /tempo: unknown key\(s\) "otlpEndpiont"/,
+    );
+    assert.match(
+      problems(() =>
+        loadConfig({
+          file: file('nohk.yaml', 'gerrit:\n  ssh:\n    host: h\n    username: u\n    privateKeyFile: /k\n'),
+          env: {},
+        }),
+      )[0],
+      /gerrit.ssh.hostKey: expected fingerprint/,
+    );
+    assert.match(
+      problems(() => loadConfig({ env: { REVIEWTRACE_MAPPING__BOT_ACCOUNTS: '["(unclosed"]' } }))[0],
+      /mapping.botAccounts.0: expected a JavaScript regular expression/,
+    );
+    assert.match(problems(() => loadConfig({ file: file('bad.yaml', 'a: [\n'), env: {} }))[0], /not valid YAML/);
+    assert.match(problems(() => loadConfig({ file: join(dir, 'missing.yaml'), env: {} }))[0], /cannot be read/);
+  });
+});

@@ -1,0 +1,336 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Attr, SpanName } from '../../src/review-model/span-schema.ts';
+import { parseStreamEvent, type ChangeEvent } from '../gerrit/stream-events.ts';
+import { ChangeMapper, type OpenChange } from './change-mapper.ts';
+import { spanIdFor, traceIdFor, traceKey } from './span-ids.ts';
+import type { SpanRecord } from './span-record.ts';
+
+const T = Date.UTC(2026, 10, 1, 9, 0, 0);
+const S = 1000;
+const MIN = 60 * S;
+const H = 60 * MIN;
+const acct = (u: string) => ({ name: u.toUpperCase(), email: `${u}@example.com`, username: u });
+const changeJson = (status = 'NEW') => ({
+  project: 'core',
+  branch: 'main',
+  id: 'I1',
+  number: 7,
+  subject: 'Fix it',
+  owner: acct('olga'),
+  url: 'http://g/c/core/+/7',
+  createdOn: T / 1000,
+  status,
+});
+const ps = (n: number, at: number) => ({
+  number: n,
+  revision: `rev${n}`,
+  createdOn: at / 1000,
+  uploader: acct('olga'),
+  kind: 'REWORK',
+  sizeInsertions: 5,
+  sizeDeletions: -2,
+});
+
+function ev(raw: Record<string, unknown>): ChangeEvent {
+  const r = parseStreamEvent(raw);
+  assert.equal(r.kind, 'change');
+  return (r as { event: ChangeEvent }).event;
+}
+
+function story(): ChangeEvent[] {
+  return [
+    ev({
+      type: 'patchset-created',
+      change: changeJson(),
+      patchSet: ps(1, T),
+      uploader: acct('olga'),
+      eventCreatedOn: T / 1000,
+    }),
+    ev({
+      type: 'reviewer-added',
+      change: changeJson(),
+      patchSet: ps(1, T),
+      reviewer: acct('alice'),
+      adder: acct('olga'),
+      eventCreatedOn: (T + S) / 1000,
+    }),
+    ev({
+      type: 'reviewer-added',
+      change: changeJson(),
+      patchSet: ps(1, T),
+      reviewer: acct('bob'),
+      adder: acct('olga'),
+      eventCreatedOn: (T + 2 * S) / 1000,
+    }),
+    ev({
+      type: 'comment-added',
+      change: changeJson(),
+      patchSet: ps(1, T),
+      author: acct('ci-bot'),
+      approvals: [{ type: 'Verified', value: '1', oldValue: '0' }],
+      comment: 'Patch Set 1: Verified+1\n\nBuild ok',
+      eventCreatedOn: (T + 10 * MIN) / 1000,
+    }),
+    ev({
+      type: 'comment-added',
+      change: changeJson(),
+      patchSet: ps(1, T),
+      author: acct('alice'),
+      approvals: [{ type: 'Code-Review', value: '1', oldValue: '0' }],
+      comment: 'Patch Set 1: Code-Review+1\n\nnit',
+      eventCreatedOn: (T + 2 * H) / 1000,
+    }),
+    ev({
+      type: 'patchset-created',
+      change: changeJson(),
+      patchSet: ps(2, T + 3 * H),
+      uploader: acct('olga'),
+      eventCreatedOn: (T + 3 * H) / 1000,
+    }),
+    ev({
+      type: 'comment-added',
+      change: changeJson(),
+      patchSet: ps(2, T + 3 * H),
+      author: acct('bob'),
+      approvals: [],
+      comment: 'Patch Set 2:\n\n(1 comment)',
+      eventCreatedOn: (T + 4 * H) / 1000,
+    }),
+    ev({
+      type: 'comment-added',
+      change: changeJson(),
+      patchSet: ps(2, T + 3 * H),
+      author: acct('alice'),
+      approvals: [{ type: 'Code-Review', value: '2', oldValue: '1' }],
+      comment: 'Patch Set 2: Code-Review+2',
+      eventCreatedOn: (T + 5 * H) / 1000,
+    }),
+    ev({
+      type: 'change-merged',
+      change: changeJson('MERGED'),
+      patchSet: ps(2, T + 3 * H),
+      submitter: acct('alice'),
+      newRev: 'merged-rev',
+      eventCreatedOn: (T + 6 * H) / 1000,
+    }),
+  ];
+}
+
+const mapper = () =>
+  new ChangeMapper({
+    serverId: 'gerrit.example.com',
+    botPatterns: [/-bot$/],
+    commentMaxChars: 10,
+    ciLabel: 'Verified',
+  });
+
+function run(events: ChangeEvent[]): { spans: SpanRecord[]; state: OpenChange | undefined } {
+  const m = mapper();
+  let state: OpenChange | undefined;
+  const spans: SpanRecord[] = [];
+  for (const e of events) {
+    const r = m.apply(state, e);
+    state = r.change;
+    spans.push(...r.spans);
+  }
+  return { spans, state };
+}
+
+const key = traceKey('gerrit.example.com', 7);
+const id = (spanKey: string) => spanIdFor(key, spanKey);
+
+describe('ChangeMapper', () => {
+  it('maps a review story to exactly the expected spans', () => {
+    const { spans, state } = run(story());
+    assert.equal(state, undefined, 'a merged change is no longer open');
+    const traceId = traceIdFor('gerrit.example.com', 7);
+    assert.ok(spans.every((s) => s.traceId === traceId));
+    assert.equal(new Set(spans.map((s) => s.spanId)).size, spans.length, 'no span id twice');
+    const byName = (name: string) => spans.filter((s) => s.name === name);
+    assert.deepEqual(
+      Object.fromEntries(
+        Object.values(SpanName)
+          .map((n) => [n, byName(n).length])
+          .filter(([, c]) => c !== 0),
+      ),
+      { change: 1, patchset: 2, review: 4, vote: 3, comment: 4, 'reviewer.added': 2, ci: 1, submit: 1 },
+    );
+
+    const root = byName('change')[0];
+    assert.equal(root.spanId, id('change'));
+    assert.equal(root.parentSpanId, undefined);
+    assert.equal(root.startMs, T);
+    assert.equal(root.endMs, T + 6 * H);
+    assert.equal(root.status, 'ok');
+    assert.equal(root.attributes[Attr.changeState], 'merged');
+    assert.equal(
+      root.attributes[Attr.timeToFirstReviewMs],
+      2 * H,
+      'first human review: alice at +2h (the bot does not count)',
+    );
+    assert.equal(root.attributes[Attr.timeToMergeMs], 6 * H);
+    assert.equal(root.attributes[Attr.reviewRounds], 2);
+    assert.equal(root.attributes[Attr.patchSetCount], 2);
+    assert.equal(root.attributes[Attr.changeNumber], '7');
+
+    const [ps1, ps2] = byName('patchset').sort((a, b) => a.startMs - b.startMs);
+    assert.deepEqual(
+      [ps1.spanId, ps1.parentSpanId, ps1.startMs, ps1.endMs],
+      [id('patchset/1'), root.spanId, T, T + 3 * H],
+    );
+    assert.deepEqual([ps2.spanId, ps2.startMs, ps2.endMs], [id('patchset/2'), T + 3 * H, T + 6 * H]);
+    assert.equal(ps1.attributes[Attr.deletions], 2);
+
+    const review = (n: number, who: string) => spans.find((s) => s.spanId === id(`review/${n}/${who}`));
+    assert.deepEqual(
+      [
+        review(1, 'alice')?.startMs,
+        review(1, 'alice')?.endMs,
+        review(1, 'alice')?.attributes[Attr.reviewOutcome],
+        review(1, 'alice')?.parentSpanId,
+      ],
+      [T + S, T + 2 * H, 'voted', ps1.spanId],
+    );
+    assert.deepEqual(
+      [review(1, 'bob')?.startMs, review(1, 'bob')?.endMs, review(1, 'bob')?.attributes[Attr.reviewOutcome]],
+      [T + 2 * S, T + 3 * H, 'superseded'],
+    );
+    assert.deepEqual(
+      [review(2, 'bob')?.startMs, review(2, 'bob')?.endMs, review(2, 'bob')?.attributes[Attr.reviewOutcome]],
+      [T + 3 * H, T + 4 * H, 'commented'],
+    );
+    assert.deepEqual([review(2, 'alice')?.endMs, review(2, 'alice')?.attributes[Attr.value]], [T + 5 * H, 2]);
+    assert.equal(review(2, 'alice')?.attributes[Attr.owner], 'olga');
+
+    const ci = byName('ci')[0];
+    assert.deepEqual(
+      [ci.startMs, ci.endMs, ci.status, ci.attributes[Attr.pipelineResult], ci.parentSpanId],
+      [T, T + 10 * MIN, 'ok', 'success', ps1.spanId],
+    );
+
+    const votes = byName('vote').map(
+      (v) => `${v.attributes[Attr.actor]}:${v.attributes[Attr.label]}:${v.attributes[Attr.value]}`,
+    );
+    assert.deepEqual(votes.sort(), ['alice:Code-Review:1', 'alice:Code-Review:2', 'ci-bot:Verified:1']);
+    const comment = byName('comment').find((c) => c.attributes[Attr.actor] === 'alice');
+    assert.equal(comment?.attributes[Attr.commentText], 'Patch Set ', 'truncated to commentMaxChars');
+    assert.equal(comment?.attributes[Attr.commentTruncated], true);
+    assert.ok(
+      spans.every((s) => s.endMs > s.startMs),
+      'every span has a positive duration',
+    );
+  });
+
+  it('produces identical spans on a replay of the same events', () => {
+    assert.deepEqual(run(story()).spans, run(story()).spans);
+  });
+
+  it('keeps an open change with its pending reviews, and exports no root yet', () => {
+    const { spans, state } = run(story().slice(0, 6));
+    assert.ok(state);
+    assert.equal(state.current?.number, 2);
+    assert.deepEqual(Object.keys(state.pendingReviews).sort(), ['alice', 'bob'], 'both asked again on patch set 2');
+    assert.equal(spans.filter((s) => s.name === 'change').length, 0);
+    assert.deepEqual(JSON.parse(JSON.stringify(state)), state, 'state survives a JSON round trip');
+  });
+
+  it('marks a failing CI vote as an error and closes the ci span', () => {
+    const events = story().slice(0, 3);
+    events.push(
+      ev({
+        type: 'comment-added',
+        change: changeJson(),
+        patchSet: ps(1, T),
+        author: acct('ci-bot'),
+        approvals: [],
+        comment: 'Patch Set 1: Verified-1\n\nBuild failed',
+        eventCreatedOn: (T + 20 * MIN) / 1000,
+      }),
+    );
+    const ci = run(events).spans.find((s) => s.name === 'ci');
+    assert.deepEqual([ci?.status, ci?.attributes[Attr.pipelineResult], ci?.endMs], ['error', 'failure', T + 20 * MIN]);
+    assert.equal(run(events).spans.find((s) => s.name === 'vote')?.status, 'error');
+  });
+
+  it('closes an abandoned change and reopens on restore without re-exporting the root id', () => {
+    const events = story().slice(0, 5);
+    events.push(
+      ev({
+        type: 'change-abandoned',
+        change: changeJson('ABANDONED'),
+        patchSet: ps(1, T),
+        abandoner: acct('olga'),
+        reason: 'nope',
+        eventCreatedOn: (T + 7 * H) / 1000,
+      }),
+    );
+    const { spans, state } = run(events);
+    assert.equal(state, undefined);
+    const root = spans.find((s) => s.name === 'change');
+    assert.deepEqual([root?.attributes[Attr.changeState], root?.status, root?.endMs], ['closed', 'unset', T + 7 * H]);
+    assert.equal(root?.attributes[Attr.timeToMergeMs], undefined);
+    const restored = mapper().apply(
+      undefined,
+      ev({
+        type: 'change-restored',
+        change: changeJson(),
+        patchSet: ps(1, T),
+        restorer: acct('olga'),
+        eventCreatedOn: (T + 8 * H) / 1000,
+      }),
+    );
+    assert.ok(restored.change, 'restored change is open again');
+    assert.equal(restored.spans.find((s) => s.name === 'restore')?.parentSpanId, id('change'));
+  });
+
+  it('records instant change events under the root', () => {
+    const base = story().slice(0, 1);
+    const more = [
+      ev({
+        type: 'topic-changed',
+        change: { ...changeJson(), topic: 'perf' },
+        changer: acct('olga'),
+        oldTopic: '',
+        eventCreatedOn: (T + MIN) / 1000,
+      }),
+      ev({
+        type: 'hashtags-changed',
+        change: { ...changeJson(), hashtags: ['a', 'b'] },
+        editor: acct('olga'),
+        added: ['b'],
+        removed: [],
+        eventCreatedOn: (T + 2 * MIN) / 1000,
+      }),
+      ev({
+        type: 'wip-state-changed',
+        change: { ...changeJson(), wip: true },
+        changer: acct('olga'),
+        eventCreatedOn: (T + 3 * MIN) / 1000,
+      }),
+      ev({
+        type: 'private-state-changed',
+        change: { ...changeJson(), private: true },
+        changer: acct('olga'),
+        eventCreatedOn: (T + 4 * MIN) / 1000,
+      }),
+      ev({
+        type: 'vote-deleted',
+        change: changeJson(),
+        patchSet: ps(1, T),
+        reviewer: acct('alice'),
+        remover: acct('olga'),
+        approvals: [{ type: 'Code-Review', value: '0', oldValue: '1' }],
+        eventCreatedOn: (T + 5 * MIN) / 1000,
+      }),
+    ];
+    const { spans, state } = run([...base, ...more]);
+    assert.deepEqual(
+      spans.map((s) => s.name),
+      ['topic', 'hashtags', 'wip', 'private', 'vote.deleted'],
+    );
+    assert.ok(spans.slice(0, 4).every((s) => s.parentSpanId === id('change')));
+    assert.equal(spans[4].parentSpanId, id('patchset/1'));
+    assert.deepEqual([state?.topic, state?.hashtags, state?.wip, state?.isPrivate], ['perf', ['a', 'b'], true, true]);
+  });
+});
