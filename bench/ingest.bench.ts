@@ -1,0 +1,133 @@
+// npm run bench:ingest — one JSON line: our throughput for parse → open-change state → spans →
+// OTLP protobuf encoding (no network, no database) over a synthetic stream, beside the plain
+// JSON.parse of the very same lines measured in the same run. Median of --runs runs.
+import { parseArgs } from 'node:util';
+import { cpus } from 'node:os';
+import { reviewTraceResource, encodeSpans } from '../server/export/otlp-encoding.ts';
+import { demoStreamEvents } from '../server/demo/review-history.ts';
+import { parseStreamEventLine } from '../server/gerrit/stream-events.ts';
+import { ChangeMapper, type OpenChange } from '../server/mapping/change-mapper.ts';
+import type { SpanRecord } from '../server/mapping/span-record.ts';
+
+const { values } = parseArgs({
+  options: {
+    events: { type: 'string', default: '1000000' },
+    runs: { type: 'string', default: '3' },
+    chunk: { type: 'string', default: '20000' },
+    batch: { type: 'string', default: '512' },
+  },
+});
+const totalEvents = Number(values.events);
+const runs = Number(values.runs);
+const chunkSize = Number(values.chunk);
+const batchSpans = Number(values.batch);
+
+interface RunResult {
+  oursMs: number;
+  parseMs: number;
+  spans: number;
+  otlpBytes: number;
+  changes: number;
+  maxOpen: number;
+  rssSamplesMb: number[];
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+function runOnce(): RunResult {
+  const mapper = new ChangeMapper({ serverId: 'bench', botPatterns: [/-bot$/i], commentMaxChars: 1000, ciLabel: 'Verified' });
+  const resource = reviewTraceResource({ serviceName: 'gerrit', serverAddress: 'bench' });
+  const open = new Map<number, OpenChange>();
+  const pending: SpanRecord[] = [];
+  const events = demoStreamEvents({ seed: 7, changes: Math.ceil(totalEvents / 8), startMs: Date.UTC(2025, 0, 1), meanArrivalMs: 5 * 60_000, url: 'http://g' });
+  const r: RunResult = { oursMs: 0, parseMs: 0, spans: 0, otlpBytes: 0, changes: 0, maxOpen: 0, rssSamplesMb: [] };
+  let produced = 0;
+  let sink = 0;
+  while (produced < totalEvents) {
+    const lines: string[] = [];
+    for (let i = 0; i < chunkSize && produced < totalEvents; i += 1) {
+      const next = events.next();
+      if (next.done) {
+        throw new Error(`the generator ran out after ${produced} events`);
+      }
+      lines.push(JSON.stringify(next.value));
+      produced += 1;
+    }
+    // Reference: JSON.parse of the same lines.
+    let t0 = performance.now();
+    for (const line of lines) {
+      sink += (JSON.parse(line) as { eventCreatedOn: number }).eventCreatedOn & 1;
+    }
+    r.parseMs += performance.now() - t0;
+    // Ours.
+    t0 = performance.now();
+    for (const line of lines) {
+      const parsed = parseStreamEventLine(line);
+      if (parsed.kind !== 'change') {
+        continue;
+      }
+      const n = parsed.event.change.number;
+      const before = open.get(n);
+      const out = mapper.apply(before, parsed.event);
+      if (!before) {
+        r.changes += 1;
+      }
+      if (out.change) {
+        open.set(n, out.change);
+      } else {
+        open.delete(n);
+      }
+      for (const s of out.spans) {
+        pending.push(s);
+      }
+      if (pending.length >= batchSpans) {
+        r.otlpBytes += encodeSpans(pending, resource).length;
+        r.spans += pending.length;
+        pending.length = 0;
+      }
+    }
+    r.oursMs += performance.now() - t0;
+    r.maxOpen = Math.max(r.maxOpen, open.size);
+    r.rssSamplesMb.push(process.memoryUsage().rss / 1048576);
+  }
+  if (pending.length > 0) {
+    r.otlpBytes += encodeSpans(pending, resource).length;
+    r.spans += pending.length;
+  }
+  if (sink < 0) {
+    console.log(sink);
+  }
+  return r;
+}
+
+const results: RunResult[] = [];
+for (let i = 0; i < runs; i += 1) {
+  results.push(runOnce());
+  (globalThis as { gc?: () => void }).gc?.();
+}
+const eventsPerSec = median(results.map((r) => totalEvents / (r.oursMs / 1000)));
+const jsonParseEventsPerSec = median(results.map((r) => totalEvents / (r.parseMs / 1000)));
+const ratio = median(results.map((r) => r.oursMs / r.parseMs));
+const samples = results[0].rssSamplesMb;
+const quarter = (q: number) => Math.round(samples[Math.min(samples.length - 1, Math.floor((samples.length - 1) * q))]);
+console.log(
+  JSON.stringify({
+    bench: 'ingest',
+    events: totalEvents,
+    runs,
+    eventsPerSec: Math.round(eventsPerSec),
+    jsonParseEventsPerSec: Math.round(jsonParseEventsPerSec),
+    ratio: Number(ratio.toFixed(2)),
+    peakRssMb: Math.round(Math.max(...results.flatMap((r) => r.rssSamplesMb))),
+    rssMbAt25_50_100: [quarter(0.25), quarter(0.5), quarter(1)],
+    spans: results[0].spans,
+    otlpBytes: results[0].otlpBytes,
+    changes: results[0].changes,
+    maxOpenChanges: results[0].maxOpen,
+    node: process.version,
+    cpu: cpus()[0]?.model,
+  }),
+);
