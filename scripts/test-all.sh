@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The README's test command (`npm run test:all`): installs every real dependency the tests use
+# (cached outside the repository), then runs static checks, unit tests and integration tests
+# against a real Tempo and a real Gerrit. A missing dependency fails the run; nothing is skipped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$(scripts/ensure-node.sh):$PATH"
+export REVIEWTRACE_CACHE="${REVIEWTRACE_CACHE:-$HOME/.cache/reviewtrace}"
+
+step() { printf '\n== %s\n' "$*" >&2; }
+
+step "dependencies: Tempo, Gerrit"
+REVIEWTRACE_TEMPO_BIN="$(scripts/tempo/install-tempo.sh | tail -n 1)"
+REVIEWTRACE_GERRIT_WAR="$(scripts/gerrit/install-gerrit.sh | tail -n 1)"
+export REVIEWTRACE_TEMPO_BIN REVIEWTRACE_GERRIT_WAR
+
+step "static checks: tsc, eslint, prettier"
+npm run --silent typecheck
+npm run --silent lint
+npm run --silent format:check
+
+step "unit tests"
+npm run --silent test:unit
+
+step "integration tests (real Gerrit, real Tempo)"
+npm run --silent test:integration
