@@ -24,6 +24,7 @@ const batchSpans = Number(values.batch);
 
 interface RunResult {
   oursMs: number;
+  encodeMs: number;
   parseMs: number;
   spans: number;
   otlpBytes: number;
@@ -38,12 +39,32 @@ function median(xs: number[]): number {
 }
 
 function runOnce(): RunResult {
-  const mapper = new ChangeMapper({ serverId: 'bench', botPatterns: [/-bot$/i], commentMaxChars: 1000, ciLabel: 'Verified' });
+  const mapper = new ChangeMapper({
+    serverId: 'bench',
+    botPatterns: [/-bot$/i],
+    commentMaxChars: 1000,
+    ciLabel: 'Verified',
+  });
   const resource = reviewTraceResource({ serviceName: 'gerrit', serverAddress: 'bench' });
   const open = new Map<number, OpenChange>();
   const pending: SpanRecord[] = [];
-  const events = demoStreamEvents({ seed: 7, changes: Math.ceil(totalEvents / 8), startMs: Date.UTC(2025, 0, 1), meanArrivalMs: 5 * 60_000, url: 'http://g' });
-  const r: RunResult = { oursMs: 0, parseMs: 0, spans: 0, otlpBytes: 0, changes: 0, maxOpen: 0, rssSamplesMb: [] };
+  const events = demoStreamEvents({
+    seed: 7,
+    changes: Math.ceil(totalEvents / 8),
+    startMs: Date.UTC(2025, 0, 1),
+    meanArrivalMs: 5 * 60_000,
+    url: 'http://g',
+  });
+  const r: RunResult = {
+    oursMs: 0,
+    encodeMs: 0,
+    parseMs: 0,
+    spans: 0,
+    otlpBytes: 0,
+    changes: 0,
+    maxOpen: 0,
+    rssSamplesMb: [],
+  };
   let produced = 0;
   let sink = 0;
   while (produced < totalEvents) {
@@ -84,7 +105,9 @@ function runOnce(): RunResult {
         pending.push(s);
       }
       if (pending.length >= batchSpans) {
+        const e0 = performance.now();
         r.otlpBytes += encodeSpans(pending, resource).length;
+        r.encodeMs += performance.now() - e0;
         r.spans += pending.length;
         pending.length = 0;
       }
@@ -121,6 +144,7 @@ console.log(
     eventsPerSec: Math.round(eventsPerSec),
     jsonParseEventsPerSec: Math.round(jsonParseEventsPerSec),
     ratio: Number(ratio.toFixed(2)),
+    otlpEncodeShare: Number(median(results.map((r) => r.encodeMs / r.oursMs)).toFixed(2)),
     peakRssMb: Math.round(Math.max(...results.flatMap((r) => r.rssSamplesMb))),
     rssMbAt25_50_100: [quarter(0.25), quarter(0.5), quarter(1)],
     spans: results[0].spans,

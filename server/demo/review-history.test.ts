@@ -20,7 +20,12 @@ describe('demoStreamEvents', () => {
     for (let i = 1; i < events.length; i += 1) {
       assert.ok(events[i].eventCreatedOn >= events[i - 1].eventCreatedOn, 'time ordered');
     }
-    const mapper = new ChangeMapper({ serverId: 'demo', botPatterns: [/-bot$/], commentMaxChars: 1000, ciLabel: 'Verified' });
+    const mapper = new ChangeMapper({
+      serverId: 'demo',
+      botPatterns: [/-bot$/],
+      commentMaxChars: 1000,
+      ciLabel: 'Verified',
+    });
     const open = new Map<number, OpenChange>();
     const spanNames = new Map<string, number>();
     const projects = new Set<string>();
@@ -47,10 +52,15 @@ describe('demoStreamEvents', () => {
     assert.ok(merged > changes.size * 0.6, `merged ${merged}`);
     assert.ok(abandoned > changes.size * 0.05, `abandoned ${abandoned}`);
     assert.ok(open.size > changes.size * 0.05, `stuck open ${open.size}`);
-    assert.ok([...open.values()].some((c) => Object.keys(c.pendingReviews).length > 0), 'stuck changes wait on reviewers');
+    assert.ok(
+      [...open.values()].some((c) => Object.keys(c.pendingReviews).length > 0),
+      'stuck changes wait on reviewers',
+    );
     assert.equal(spanNames.get('change'), merged + abandoned);
     assert.ok((spanNames.get('ci') ?? 0) > changes.size, 'CI on every patch set');
-    const maxPatchSets = Math.max(...events.filter((e) => e.type === 'patchset-created').map((e) => (e.patchSet as { number: number }).number));
+    const maxPatchSets = Math.max(
+      ...events.filter((e) => e.type === 'patchset-created').map((e) => (e.patchSet as { number: number }).number),
+    );
     assert.ok(maxPatchSets >= 6, `some changes take many rounds (max ${maxPatchSets})`);
   });
 });

@@ -20,9 +20,15 @@ describe('OTLP encoding', () => {
   it('keeps ids, parent, times, status, attributes and resource exactly', () => {
     const body = JsonTraceSerializer.serializeRequest([toReadableSpan(record, resource)]);
     const json = JSON.parse(new TextDecoder().decode(body)) as {
-      resourceSpans: { resource: { attributes: { key: string; value: { stringValue?: string } }[] }; scopeSpans: { spans: Record<string, unknown>[] }[] }[];
+      resourceSpans: {
+        resource: { attributes: { key: string; value: { stringValue?: string } }[] };
+        scopeSpans: { spans: Record<string, unknown>[] }[];
+      }[];
     };
-    const span = json.resourceSpans[0].scopeSpans[0].spans[0] as Record<string, unknown> & { attributes: { key: string; value: Record<string, unknown> }[]; status: { code: number } };
+    const span = json.resourceSpans[0].scopeSpans[0].spans[0] as Record<string, unknown> & {
+      attributes: { key: string; value: Record<string, unknown> }[];
+      status: { code: number };
+    };
     assert.equal(span.traceId, record.traceId);
     assert.equal(span.spanId, record.spanId);
     assert.equal(span.parentSpanId, record.parentSpanId);
@@ -35,7 +41,10 @@ describe('OTLP encoding', () => {
     assert.deepEqual(attrs['gerrit.value'], { intValue: -1 });
     assert.deepEqual(attrs['gerrit.wip'], { boolValue: true });
     const res = Object.fromEntries(json.resourceSpans[0].resource.attributes.map((a) => [a.key, a.value.stringValue]));
-    assert.deepEqual([res['service.name'], res['vcs.provider.name'], res['server.address']], ['gerrit', 'gerrit', 'review.example.org']);
+    assert.deepEqual(
+      [res['service.name'], res['vcs.provider.name'], res['server.address']],
+      ['gerrit', 'gerrit', 'review.example.org'],
+    );
   });
 
   it('encodes protobuf with the raw id bytes in it', () => {

@@ -513,11 +513,21 @@ class SpanWriter {
   private readonly key: string;
   private readonly traceId: string;
   private readonly rootId: string;
+  private lastPatchSet = 0;
+  private lastPatchSetId = '';
 
   constructor(serverId: string, changeNumber: number) {
     this.key = traceKey(serverId, changeNumber);
     this.traceId = traceIdFor(serverId, changeNumber);
     this.rootId = spanIdFor(this.key, 'change');
+  }
+
+  private patchSetId(patchSet: number): string {
+    if (this.lastPatchSet !== patchSet) {
+      this.lastPatchSet = patchSet;
+      this.lastPatchSetId = spanIdFor(this.key, `patchset/${patchSet}`);
+    }
+    return this.lastPatchSetId;
   }
 
   root(
@@ -550,8 +560,7 @@ class SpanWriter {
     status: SpanStatus = 'unset',
   ): void {
     // Patch set spans hang off the change; everything on a patch set hangs off that patch set.
-    const parent =
-      name === SpanName.patchSet || patchSet === undefined ? this.rootId : spanIdFor(this.key, `patchset/${patchSet}`);
+    const parent = name === SpanName.patchSet || patchSet === undefined ? this.rootId : this.patchSetId(patchSet);
     if (patchSet !== undefined && name !== SpanName.patchSet) {
       attributes[Attr.patchSetNumber] = patchSet;
     }
