@@ -3,7 +3,7 @@
 // JSON.parse of the very same lines measured in the same run. Median of --runs runs.
 import { parseArgs } from 'node:util';
 import { cpus } from 'node:os';
-import { reviewTraceResource, encodeSpans } from '../server/export/otlp-encoding.ts';
+import { createSpanEncoder, referenceEncode } from '../server/export/otlp-encoding.ts';
 import { demoStreamEvents } from '../server/demo/review-history.ts';
 import { parseStreamEventLine } from '../server/gerrit/stream-events.ts';
 import { ChangeMapper, type OpenChange } from '../server/mapping/change-mapper.ts';
@@ -25,6 +25,7 @@ const batchSpans = Number(values.batch);
 interface RunResult {
   oursMs: number;
   encodeMs: number;
+  referenceSample: SpanRecord[][];
   parseMs: number;
   spans: number;
   otlpBytes: number;
@@ -45,7 +46,7 @@ function runOnce(): RunResult {
     commentMaxChars: 1000,
     ciLabel: 'Verified',
   });
-  const resource = reviewTraceResource({ serviceName: 'gerrit', serverAddress: 'bench' });
+  const encode = createSpanEncoder(resource);
   const open = new Map<number, OpenChange>();
   const pending: SpanRecord[] = [];
   const events = demoStreamEvents({
@@ -56,6 +57,7 @@ function runOnce(): RunResult {
     url: 'http://g',
   });
   const r: RunResult = {
+    referenceSample: [],
     oursMs: 0,
     encodeMs: 0,
     parseMs: 0,
@@ -106,8 +108,11 @@ function runOnce(): RunResult {
       }
       if (pending.length >= batchSpans) {
         const e0 = performance.now();
-        r.otlpBytes += encodeSpans(pending, resource).length;
+        r.otlpBytes += encode(pending).length;
         r.encodeMs += performance.now() - e0;
+        if (r.referenceSample.length < 20) {
+          r.referenceSample.push([...pending]);
+        }
         r.spans += pending.length;
         pending.length = 0;
       }
@@ -117,13 +122,30 @@ function runOnce(): RunResult {
     r.rssSamplesMb.push(process.memoryUsage().rss / 1048576);
   }
   if (pending.length > 0) {
-    r.otlpBytes += encodeSpans(pending, resource).length;
+    r.otlpBytes += encode(pending).length;
     r.spans += pending.length;
   }
   if (sink < 0) {
     console.log(sink);
   }
   return r;
+}
+
+const resource = { serviceName: 'gerrit', serverAddress: 'bench' };
+
+/** Our OTLP writer against OpenTelemetry's serializer on the same batches (same bytes). */
+function encoderSpeedup(batches: SpanRecord[][]): number {
+  const encode = createSpanEncoder(resource);
+  let t0 = performance.now();
+  for (const b of batches) {
+    referenceEncode(b, resource);
+  }
+  const otel = performance.now() - t0;
+  t0 = performance.now();
+  for (const b of batches) {
+    encode(b);
+  }
+  return otel / (performance.now() - t0);
 }
 
 const results: RunResult[] = [];
@@ -144,6 +166,7 @@ console.log(
     eventsPerSec: Math.round(eventsPerSec),
     jsonParseEventsPerSec: Math.round(jsonParseEventsPerSec),
     ratio: Number(ratio.toFixed(2)),
+    otlpWriterSpeedupVsOtelSerializer: Number(encoderSpeedup(results[0].referenceSample).toFixed(2)),
     otlpEncodeShare: Number(median(results.map((r) => r.encodeMs / r.oursMs)).toFixed(2)),
     peakRssMb: Math.round(Math.max(...results.flatMap((r) => r.rssSamplesMb))),
     rssMbAt25_50_100: [quarter(0.25), quarter(0.5), quarter(1)],

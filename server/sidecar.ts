@@ -1,7 +1,6 @@
 import type { Config } from './config/config.ts';
 import { tempoHeaders } from './config/config.ts';
 import { OutboxDrainer } from './export/outbox-drainer.ts';
-import { reviewTraceResource } from './export/otlp-encoding.ts';
 import { TempoExporter } from './export/tempo-exporter.ts';
 import { GerritRest } from './gerrit/rest-client.ts';
 import { GerritStream } from './gerrit/ssh-stream.ts';
@@ -53,7 +52,7 @@ export class Sidecar {
     });
     this.exporter = new TempoExporter(
       { endpoint: config.tempo.otlpEndpoint, headers: tempoHeaders(config), timeoutMs: config.tempo.timeoutMs },
-      reviewTraceResource({ serviceName: config.serviceName, serverAddress: config.serverId }),
+      { serviceName: config.serviceName, serverAddress: config.serverId },
     );
     this.drainer = new OutboxDrainer(this.store, this.exporter, config.export, metrics, log);
     if (config.gerrit.http) {

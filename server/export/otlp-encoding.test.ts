@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { demoStreamEvents } from '../demo/review-history.ts';
+import { parseStreamEvent } from '../gerrit/stream-events.ts';
+import { ChangeMapper, type OpenChange } from '../mapping/change-mapper.ts';
 import type { SpanRecord } from '../mapping/span-record.ts';
-import { encodeSpans, reviewTraceResource, toReadableSpan } from './otlp-encoding.ts';
+import { createSpanEncoder, referenceEncode } from './otlp-encoding.ts';
 
+const resource = { serviceName: 'gerrit', serverAddress: 'review.example.org' };
 const record: SpanRecord = {
   traceId: '0123456789abcdef0123456789abcdef',
   spanId: '0123456789abcdef',
@@ -12,45 +15,63 @@ const record: SpanRecord = {
   startMs: 1_700_000_000_123,
   endMs: 1_700_000_060_456,
   status: 'error',
-  attributes: { 'gerrit.reviewer': 'alice', 'gerrit.value': -1, 'gerrit.hashtags': ['a', 'b'], 'gerrit.wip': true },
+  attributes: {
+    'gerrit.reviewer': 'alice',
+    'gerrit.value': -1,
+    'gerrit.hashtags': ['a', 'b'],
+    'gerrit.wip': true,
+    'gerrit.comment.text': 'Ünïcødé ✓ '.repeat(20),
+    'x.ratio': 0.5,
+  },
 };
-const resource = reviewTraceResource({ serviceName: 'gerrit', serverAddress: 'review.example.org' });
+
+function demoSpans(): SpanRecord[] {
+  const mapper = new ChangeMapper({
+    serverId: 's',
+    botPatterns: [/-bot$/],
+    commentMaxChars: 1000,
+    ciLabel: 'Verified',
+  });
+  const open = new Map<number, OpenChange>();
+  const spans: SpanRecord[] = [];
+  for (const raw of demoStreamEvents({
+    seed: 3,
+    changes: 300,
+    startMs: Date.UTC(2026, 0, 1),
+    meanArrivalMs: 600_000,
+    url: 'http://g',
+  })) {
+    const r = parseStreamEvent(raw);
+    if (r.kind !== 'change') continue;
+    const out = mapper.apply(open.get(r.event.change.number), r.event);
+    if (out.change) open.set(r.event.change.number, out.change);
+    else open.delete(r.event.change.number);
+    spans.push(...out.spans);
+  }
+  return spans;
+}
 
 describe('OTLP encoding', () => {
-  it('keeps ids, parent, times, status, attributes and resource exactly', () => {
-    const body = JsonTraceSerializer.serializeRequest([toReadableSpan(record, resource)]);
-    const json = JSON.parse(new TextDecoder().decode(body)) as {
-      resourceSpans: {
-        resource: { attributes: { key: string; value: { stringValue?: string } }[] };
-        scopeSpans: { spans: Record<string, unknown>[] }[];
-      }[];
-    };
-    const span = json.resourceSpans[0].scopeSpans[0].spans[0] as Record<string, unknown> & {
-      attributes: { key: string; value: Record<string, unknown> }[];
-      status: { code: number };
-    };
-    assert.equal(span.traceId, record.traceId);
-    assert.equal(span.spanId, record.spanId);
-    assert.equal(span.parentSpanId, record.parentSpanId);
-    assert.equal(span.name, 'review');
-    assert.equal(String(span.startTimeUnixNano), '1700000000123000000');
-    assert.equal(String(span.endTimeUnixNano), '1700000060456000000');
-    assert.equal(span.status.code, 2);
-    const attrs = Object.fromEntries(span.attributes.map((a) => [a.key, a.value]));
-    assert.deepEqual(attrs['gerrit.reviewer'], { stringValue: 'alice' });
-    assert.deepEqual(attrs['gerrit.value'], { intValue: -1 });
-    assert.deepEqual(attrs['gerrit.wip'], { boolValue: true });
-    const res = Object.fromEntries(json.resourceSpans[0].resource.attributes.map((a) => [a.key, a.value.stringValue]));
-    assert.deepEqual(
-      [res['service.name'], res['vcs.provider.name'], res['server.address']],
-      ['gerrit', 'gerrit', 'review.example.org'],
-    );
+  it('writes the same bytes as OpenTelemetry’s serializer, batch after batch', () => {
+    const encode = createSpanEncoder(resource);
+    const spans = [record, ...demoSpans()];
+    assert.ok(spans.length > 3000);
+    for (let i = 0; i < spans.length; i += 400) {
+      const batch = spans.slice(i, i + 400);
+      assert.ok(Buffer.from(encode(batch)).equals(Buffer.from(referenceEncode(batch, resource))), `batch at ${i}`);
+    }
   });
 
-  it('encodes protobuf with the raw id bytes in it', () => {
-    const bytes = Buffer.from(encodeSpans([record], resource));
+  it('puts ids, nanosecond times and UTF-8 text where OTLP expects them', () => {
+    const bytes = Buffer.from(createSpanEncoder(resource)([record]));
     assert.ok(bytes.includes(Buffer.from(record.traceId, 'hex')));
-    assert.ok(bytes.includes(Buffer.from(record.spanId, 'hex')));
-    assert.ok(bytes.includes(Buffer.from('gerrit.reviewer')));
+    assert.ok(bytes.includes(Buffer.from(record.parentSpanId ?? '', 'hex')));
+    // 1_700_000_000_123 ms in ns, little-endian fixed64 after tag (7 << 3 | 1).
+    const start = Buffer.alloc(9);
+    start[0] = 0x39;
+    start.writeBigUInt64LE(1_700_000_000_123_000_000n, 1);
+    assert.ok(bytes.includes(start), 'start time in nanoseconds');
+    assert.ok(bytes.includes(Buffer.from('Ünïcødé ✓', 'utf8')), 'non-ASCII text as UTF-8');
+    assert.ok(bytes.includes(Buffer.from('review.example.org')));
   });
 });

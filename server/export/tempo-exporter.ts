@@ -1,6 +1,5 @@
-import type { Resource } from '@opentelemetry/resources';
 import type { SpanRecord } from '../mapping/span-record.ts';
-import { encodeSpans } from './otlp-encoding.ts';
+import { createSpanEncoder, type ResourceOptions } from './otlp-encoding.ts';
 
 // POSTs one OTLP/HTTP protobuf request and says whether Tempo accepted it. The outbox drainer
 // decides about retries: a batch leaves the outbox only on `accepted`.
@@ -21,21 +20,21 @@ export type ExportOutcome =
 
 export class TempoExporter {
   private readonly options: ExporterOptions;
-  private readonly resource: Resource;
+  private readonly encode: (spans: SpanRecord[]) => Uint8Array;
 
-  constructor(options: ExporterOptions, resource: Resource) {
+  constructor(options: ExporterOptions, resource: ResourceOptions) {
     this.options = options;
-    this.resource = resource;
+    this.encode = createSpanEncoder(resource);
   }
 
   async export(spans: SpanRecord[]): Promise<ExportOutcome> {
-    const body = encodeSpans(spans, this.resource);
+    const body = this.encode(spans);
     let response: Response;
     try {
       response = await fetch(this.options.endpoint, {
         method: 'POST',
         headers: { ...this.options.headers, 'content-type': 'application/x-protobuf' },
-        // The serializer allocates a fresh ArrayBuffer; its type is only declared as ArrayBufferLike.
+        // The encoder returns a fresh copy; its type is only declared as ArrayBufferLike.
         body: body as Uint8Array<ArrayBuffer>,
         signal: AbortSignal.timeout(this.options.timeoutMs),
       });
