@@ -94,7 +94,7 @@ function runOnce(): RunResult {
       }
       const n = parsed.event.change.number;
       const before = open.get(n);
-      const out = mapper.apply(before, parsed.event);
+      const out = mapper.applyEvent(before, parsed.event);
       if (!before) {
         r.changes += 1;
       }

@@ -43,7 +43,7 @@ function demoSpans(): SpanRecord[] {
   })) {
     const r = parseStreamEvent(raw);
     if (r.kind !== 'change') continue;
-    const out = mapper.apply(open.get(r.event.change.number), r.event);
+    const out = mapper.applyEvent(open.get(r.event.change.number), r.event);
     if (out.change) open.set(r.event.change.number, out.change);
     else open.delete(r.event.change.number);
     spans.push(...out.spans);

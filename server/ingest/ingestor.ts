@@ -95,7 +95,7 @@ export class Ingestor {
       // the Gerrit connection rebuild it. The event is still applied so nothing waits on that.
       this.hooks.onUnknownChange?.(number);
     }
-    const result = this.mapper.apply(known, event);
+    const result = this.mapper.applyEvent(known, event);
     this.store.transaction(() => {
       this.enqueue(result.spans);
       this.store.saveChange(number, result.change);
@@ -115,7 +115,7 @@ export class Ingestor {
     let change: OpenChange | undefined;
     const spans: SpanRecord[] = [];
     for (const event of history) {
-      const result = this.mapper.apply(change, event);
+      const result = this.mapper.applyEvent(change, event);
       change = result.change;
       spans.push(...result.spans);
     }

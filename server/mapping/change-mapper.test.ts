@@ -130,7 +130,7 @@ function run(events: ChangeEvent[]): { spans: SpanRecord[]; state: OpenChange | 
   let state: OpenChange | undefined;
   const spans: SpanRecord[] = [];
   for (const e of events) {
-    const r = m.apply(state, e);
+    const r = m.applyEvent(state, e);
     state = r.change;
     spans.push(...r.spans);
   }
@@ -270,7 +270,7 @@ describe('ChangeMapper', () => {
     const root = spans.find((s) => s.name === 'change');
     assert.deepEqual([root?.attributes[Attr.changeState], root?.status, root?.endMs], ['closed', 'unset', T + 7 * H]);
     assert.equal(root?.attributes[Attr.timeToMergeMs], undefined);
-    const restored = mapper().apply(
+    const restored = mapper().applyEvent(
       undefined,
       ev({
         type: 'change-restored',

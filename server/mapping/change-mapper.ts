@@ -106,7 +106,7 @@ export class ChangeMapper {
   }
 
   /** Applies one event. `change` is the stored state (undefined if the change is not open here). */
-  apply(change: OpenChange | undefined, event: ChangeEvent): ApplyResult {
+  applyEvent(change: OpenChange | undefined, event: ChangeEvent): ApplyResult {
     const c = change ?? this.startChange(event);
     const out = new SpanWriter(this.options.serverId, c.number);
     refreshChangeFields(c, event);
