@@ -4,6 +4,7 @@ import { OutboxDrainer } from './export/outbox-drainer.ts';
 import { TempoExporter } from './export/tempo-exporter.ts';
 import { GerritRest } from './gerrit/rest-client.ts';
 import { GerritStream } from './gerrit/ssh-stream.ts';
+import type { ChangeEvent } from './gerrit/stream-events.ts';
 import { Ingestor } from './ingest/ingestor.ts';
 import { Reconciler } from './ingest/reconciler.ts';
 import { ChangeMapper } from './mapping/change-mapper.ts';
@@ -30,7 +31,8 @@ export class Sidecar {
   private reconciling: Promise<void> | undefined;
   private reconcileAgain = false;
   private held: string[] | undefined;
-  private readonly unknownChanges = new Set<number>();
+  /** Changes being rebuilt from REST, with the live events that arrived for them meanwhile. */
+  private readonly rebuildsWaiting = new Map<number, ChangeEvent[]>();
   private pauseTimer: NodeJS.Timeout | undefined;
   lastReconcileError: string | undefined;
 
@@ -48,7 +50,7 @@ export class Sidecar {
     this.ingestor = new Ingestor(this.store, this.mapper, metrics, log, {
       onEnqueued: () => this.drainer.notify(),
       onDroppedOutput: () => this.requestReconcile('dropped-output'),
-      onUnknownChange: (n) => this.reconcileUnknownChange(n),
+      requestRebuild: (n, event) => this.rebuildChange(n, event),
     });
     this.exporter = new TempoExporter(
       { endpoint: config.tempo.otlpEndpoint, headers: tempoHeaders(config), timeoutMs: config.tempo.timeoutMs },
@@ -115,18 +117,38 @@ export class Sidecar {
     this.metrics.openChanges.set(this.store.listOpenChanges().length);
   }
 
-  private reconcileUnknownChange(number: number): void {
-    if (!this.reconciler || this.unknownChanges.has(number)) {
-      return;
+  /** Rebuilds one change from REST in the background; see IngestorHooks.requestRebuild. */
+  private rebuildChange(number: number, event?: ChangeEvent): boolean {
+    const reconciler = this.reconciler;
+    if (!reconciler) {
+      return false;
     }
-    this.unknownChanges.add(number);
-    this.reconciler
+    const waiting = this.rebuildsWaiting.get(number);
+    if (waiting) {
+      if (event) {
+        waiting.push(event);
+      }
+      return true;
+    }
+    this.rebuildsWaiting.set(number, event ? [event] : []);
+    reconciler
       .reconcileChange(number)
-      .then((spans) => this.log.info({ change: number, spans }, 'Rebuilt a change first seen mid-history'))
-      .catch((err: Error) =>
-        this.log.warn({ change: number, err: err.message }, 'Could not rebuild a change from REST'),
-      )
-      .finally(() => this.unknownChanges.delete(number));
+      .then((spans) => {
+        this.rebuildsWaiting.delete(number);
+        this.log.info({ change: number, newSpans: spans }, 'Rebuilt a change from its Gerrit history');
+      })
+      .catch((err: Error) => {
+        const events = this.rebuildsWaiting.get(number) ?? [];
+        this.rebuildsWaiting.delete(number);
+        this.log.warn(
+          { change: number, err: err.message },
+          'Could not rebuild a change from REST; applying its events as they came',
+        );
+        for (const e of events) {
+          this.ingestor.applyLive(e, { mayRebuild: false });
+        }
+      });
+    return true;
   }
 
   /** Reconciles from the watermark; concurrent requests coalesce into one more pass. */

@@ -15,8 +15,13 @@ export interface IngestorHooks {
   onEnqueued?: () => void;
   /** Gerrit reported dropped-output: some events of this session are lost and must be reconciled. */
   onDroppedOutput?: () => void;
-  /** An event named a change this sidecar holds no state for (and it is not the change's first). */
-  onUnknownChange?: (changeNumber: number) => void;
+  /**
+   * The change needs rebuilding from its REST history: an event named a change this sidecar holds
+   * no state for (and it is not the change's first), or the stream looked wrong. Returns true when a
+   * rebuild is scheduled; `event`, if given, is then left to the rebuild (its history includes it)
+   * and handed back through applyLive(event, { rebuilt: false }) if the rebuild fails.
+   */
+  requestRebuild?: (changeNumber: number, event?: ChangeEvent) => boolean;
 }
 
 export class Ingestor {
@@ -86,16 +91,20 @@ export class Ingestor {
   }
 
   /** Applies one live event in its own transaction and advances the watermark. */
-  applyLive(event: ChangeEvent): void {
+  applyLive(event: ChangeEvent, options: { mayRebuild?: boolean } = {}): void {
     const number = event.change.number;
     const known = this.store.getChange(number);
     const isFirst = event.type === 'patchset-created' && event.patchSet?.number === 1;
-    if (!known && !isFirst && !this.store.hasExported(this.mapper.rootSpanId(number))) {
-      // Without its history the change's intervals would start at the wrong time: have the owner of
-      // the Gerrit connection rebuild it. The event is still applied so nothing waits on that.
-      this.hooks.onUnknownChange?.(number);
+    if (!known && !isFirst && options.mayRebuild !== false && this.hooks.requestRebuild?.(number, event)) {
+      // Without its history the change's ordinals and intervals would be wrong: the rebuild from
+      // REST covers this event too.
+      this.store.advanceWatermark(event.timeMs);
+      return;
     }
     const result = this.mapper.applyEvent(known, event);
+    if (result.needsRebuild) {
+      this.hooks.requestRebuild?.(number);
+    }
     this.store.transaction(() => {
       this.enqueue(result.spans);
       this.store.saveChange(number, result.change);

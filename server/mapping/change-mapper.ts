@@ -66,6 +66,8 @@ export interface OpenChange {
   firstReviewMs?: number;
   reviewedPatchSets: number[];
   commentCount: number;
+  /** How many spans of each keyed kind this change has produced (see ordinal()). */
+  ordinals: Record<string, number>;
   lastEventMs: number;
 }
 
@@ -73,6 +75,8 @@ export interface ApplyResult {
   /** The change's state after the event; undefined once it is closed (merged, abandoned, deleted). */
   change: OpenChange | undefined;
   spans: SpanRecord[];
+  /** The event looked wrong (see reviewer-added): the change should be rebuilt from its history. */
+  needsRebuild?: boolean;
 }
 
 const INSTANT_MS = 1;
@@ -116,6 +120,7 @@ export class ChangeMapper {
     }
     c.lastEventMs = Math.max(c.lastEventMs, event.timeMs);
     const t = event.timeMs;
+    let needsRebuild = false;
     const psNumber = event.patchSet?.number ?? c.current?.number;
 
     switch (event.type) {
@@ -126,8 +131,14 @@ export class ChangeMapper {
         if (!reviewer) {
           break;
         }
+        if (c.reviewers[reviewer.key]) {
+          // Gerrit sometimes names the last of several added reviewers in every event of the batch:
+          // a repeated add means the stream cannot be trusted here; rebuild the change from REST.
+          needsRebuild = true;
+          break;
+        }
         c.reviewers[reviewer.key] = reviewer;
-        out.instant(SpanName.reviewerAdded, `reviewer.added/${reviewer.key}/${sec(t)}`, t, psNumber, {
+        out.instant(SpanName.reviewerAdded, ordinal(c, `reviewer.added/${reviewer.key}`), t, psNumber, {
           [Attr.reviewer]: reviewer.key,
           [Attr.reviewerName]: reviewer.name,
           [Attr.actor]: event.adder?.key,
@@ -142,7 +153,7 @@ export class ChangeMapper {
           break;
         }
         delete c.reviewers[reviewer.key];
-        out.instant(SpanName.reviewerRemoved, `reviewer.removed/${reviewer.key}/${sec(t)}`, t, psNumber, {
+        out.instant(SpanName.reviewerRemoved, ordinal(c, `reviewer.removed/${reviewer.key}`), t, psNumber, {
           [Attr.reviewer]: reviewer.key,
           [Attr.reviewerName]: reviewer.name,
           [Attr.actor]: event.remover?.key,
@@ -162,7 +173,7 @@ export class ChangeMapper {
         for (const approval of event.approvals) {
           out.instant(
             SpanName.voteDeleted,
-            `vote.deleted/${psNumber ?? 0}/${event.reviewer?.key ?? 'unknown'}/${approval.label}/${sec(t)}`,
+            ordinal(c, `vote.deleted/${psNumber ?? 0}/${approval.label}`),
             t,
             psNumber,
             {
@@ -177,7 +188,7 @@ export class ChangeMapper {
         }
         break;
       case 'topic-changed':
-        out.instant(SpanName.topic, `topic/${sec(t)}`, t, undefined, {
+        out.instant(SpanName.topic, ordinal(c, 'topic'), t, undefined, {
           [Attr.topic]: event.change.topic ?? '',
           [Attr.oldTopic]: event.oldTopic,
           [Attr.actor]: event.changer?.key,
@@ -190,7 +201,7 @@ export class ChangeMapper {
           event.removed.forEach((h) => set.delete(h));
           c.hashtags = [...set];
         }
-        out.instant(SpanName.hashtags, `hashtags/${sec(t)}`, t, undefined, {
+        out.instant(SpanName.hashtags, ordinal(c, 'hashtags'), t, undefined, {
           [Attr.hashtags]: c.hashtags,
           [Attr.hashtagsAdded]: event.added,
           [Attr.hashtagsRemoved]: event.removed,
@@ -199,20 +210,20 @@ export class ChangeMapper {
         break;
       }
       case 'wip-state-changed':
-        out.instant(SpanName.wip, `wip/${sec(t)}/${c.wip}`, t, undefined, {
+        out.instant(SpanName.wip, ordinal(c, 'wip'), t, undefined, {
           [Attr.wip]: c.wip,
           [Attr.actor]: event.changer?.key,
         });
         break;
       case 'private-state-changed':
-        out.instant(SpanName.private, `private/${sec(t)}/${c.isPrivate}`, t, undefined, {
+        out.instant(SpanName.private, ordinal(c, 'private'), t, undefined, {
           [Attr.isPrivate]: c.isPrivate,
           [Attr.actor]: event.changer?.key,
         });
         break;
       case 'change-restored':
         c.status = 'NEW';
-        out.instant(SpanName.restore, `restore/${sec(t)}`, t, undefined, {
+        out.instant(SpanName.restore, ordinal(c, 'restore'), t, undefined, {
           [Attr.actor]: event.restorer?.key,
           [Attr.actorName]: event.restorer?.name,
           [Attr.reason]: event.reason,
@@ -229,7 +240,7 @@ export class ChangeMapper {
         return { change: undefined, spans: out.spans };
       case 'change-abandoned':
         c.status = 'ABANDONED';
-        out.instant(SpanName.abandon, `abandon/${sec(t)}`, t, undefined, {
+        out.instant(SpanName.abandon, ordinal(c, 'abandon'), t, undefined, {
           [Attr.actor]: event.abandoner?.key,
           [Attr.actorName]: event.abandoner?.name,
           [Attr.reason]: event.reason,
@@ -248,7 +259,7 @@ export class ChangeMapper {
     // A change we only learn about after it closed (a comment on a merged change, say) gives its
     // instant spans but is not kept open.
     const closed = event.change.status === 'MERGED' || event.change.status === 'ABANDONED';
-    return { change: closed ? undefined : c, spans: out.spans };
+    return { change: closed ? undefined : c, spans: out.spans, needsRebuild };
   }
 
   private startChange(event: ChangeEvent): OpenChange {
@@ -269,6 +280,7 @@ export class ChangeMapper {
       ciStart: {},
       reviewedPatchSets: [],
       commentCount: 0,
+      ordinals: {},
       lastEventMs: event.timeMs,
     };
   }
@@ -318,13 +330,20 @@ export class ChangeMapper {
   ): void {
     const who = author?.key ?? 'unknown';
     const header = parseReviewMessageHeader(text);
-    const ps = header?.patchSet ?? psNumber;
-    // The message names exactly the votes this review changed; the approvals list carries every
-    // current vote, so it is used only for messages without a header.
-    const votes = header ? header.votes : approvals.filter((a) => a.oldValue !== undefined && a.oldValue !== a.value);
+    const ps = psNumber ?? header?.patchSet;
+    // Live events list every current vote of the author in `approvals`, with `oldValue` exactly on
+    // the ones this review changed. REST history has no approvals, only the message, whose header
+    // names the changed votes ("Code-Review+2", "-Code-Review" for a removal). The stream's text
+    // can lack that header, so each source is read the way it is exact.
+    const votes =
+      approvals.length > 0
+        ? approvals.filter((a) => a.oldValue !== undefined && a.oldValue !== a.value)
+        : header
+          ? [...header.votes, ...header.removed.map((label) => ({ label, value: 0 }))]
+          : [];
     const truncated = text.length > this.options.commentMaxChars;
     c.commentCount += 1;
-    out.instant(SpanName.comment, `comment/${ps ?? 0}/${who}/${sec(t)}`, t, ps, {
+    out.instant(SpanName.comment, ordinal(c, `comment/${ps ?? 0}/${who}`), t, ps, {
       [Attr.actor]: who,
       [Attr.actorName]: author?.name,
       [Attr.commentText]: truncated ? text.slice(0, this.options.commentMaxChars) : text,
@@ -334,7 +353,7 @@ export class ChangeMapper {
       const negativeCi = vote.label === this.options.ciLabel && vote.value < 0;
       out.instant(
         SpanName.vote,
-        `vote/${ps ?? 0}/${who}/${vote.label}/${vote.value}/${sec(t)}`,
+        ordinal(c, `vote/${ps ?? 0}/${who}/${vote.label}`),
         t,
         ps,
         { [Attr.actor]: who, [Attr.actorName]: author?.name, [Attr.label]: vote.label, [Attr.value]: vote.value },
@@ -349,7 +368,7 @@ export class ChangeMapper {
         const failed = ciVote.value < 0;
         out.interval(
           SpanName.ci,
-          `ci/${ps}/${who}/${sec(t)}`,
+          ordinal(c, `ci/${ps}/${who}`),
           start,
           t,
           ps,
@@ -503,8 +522,15 @@ function refreshChangeFields(c: OpenChange, event: ChangeEvent): void {
   }
 }
 
-function sec(ms: number): number {
-  return Math.floor(ms / 1000);
+/**
+ * The key of the n-th span of its kind (n-th comment of an account on a patch set, …). Ordinals,
+ * not times, because the stream's eventCreatedOn can be a second later than the REST history's
+ * time for the same fact, and both must give the same span id.
+ */
+function ordinal(c: OpenChange, prefix: string): string {
+  const n = (c.ordinals[prefix] ?? 0) + 1;
+  c.ordinals[prefix] = n;
+  return `${prefix}/${n}`;
 }
 
 /** Builds the spans of one change's trace: ids, parents, clamped times, defined attributes. */

@@ -102,6 +102,7 @@ describe('IngestStore (real SQLite file)', () => {
       ciStart: {},
       reviewedPatchSets: [],
       commentCount: 0,
+      ordinals: {},
       lastEventMs: 1,
     };
     store.saveChange(5, change);
