@@ -98,7 +98,8 @@ function runOnce(): RunResult {
       if (!before) {
         r.changes += 1;
       }
-      if (out.change) {
+      // The sidecar keeps change state in SQLite, not in memory; here only open changes are held.
+      if (out.change?.status === 'NEW') {
         open.set(n, out.change);
       } else {
         open.delete(n);

@@ -39,7 +39,7 @@ describe('demoStreamEvents', () => {
       }
       projects.add(r.event.change.project);
       const result = mapper.applyEvent(open.get(r.event.change.number), r.event);
-      if (result.change) open.set(r.event.change.number, result.change);
+      if (result.change?.status === 'NEW') open.set(r.event.change.number, result.change);
       else open.delete(r.event.change.number);
       for (const s of result.spans) spanNames.set(s.name, (spanNames.get(s.name) ?? 0) + 1);
     }

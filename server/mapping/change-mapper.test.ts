@@ -182,7 +182,7 @@ describe('ChangeMapper', () => {
     assert.deepEqual([ps2.spanId, ps2.startMs, ps2.endMs], [id('patchset/2'), T + 3 * H, T + 6 * H]);
     assert.equal(ps1.attributes[Attr.deletions], 2);
 
-    const review = (n: number, who: string) => spans.find((s) => s.spanId === id(`review/${n}/${who}`));
+    const review = (n: number, who: string) => spans.find((s) => s.spanId === id(`review/${n}/${who}/1`));
     assert.deepEqual(
       [
         review(1, 'alice')?.startMs,
@@ -266,12 +266,13 @@ describe('ChangeMapper', () => {
       }),
     );
     const { spans, state } = run(events);
-    assert.equal(state, undefined);
+    assert.equal(state?.status, 'ABANDONED', 'kept, so that a restore continues it');
     const root = spans.find((s) => s.name === 'change');
     assert.deepEqual([root?.attributes[Attr.changeState], root?.status, root?.endMs], ['closed', 'unset', T + 7 * H]);
     assert.equal(root?.attributes[Attr.timeToMergeMs], undefined);
-    const restored = mapper().applyEvent(
-      undefined,
+    const m = mapper();
+    const r1 = m.applyEvent(
+      structuredClone(state),
       ev({
         type: 'change-restored',
         change: changeJson(),
@@ -280,8 +281,24 @@ describe('ChangeMapper', () => {
         eventCreatedOn: (T + 8 * H) / 1000,
       }),
     );
-    assert.ok(restored.change, 'restored change is open again');
-    assert.equal(restored.spans.find((s) => s.name === 'restore')?.parentSpanId, id('change'));
+    const r2 = m.applyEvent(
+      r1.change,
+      ev({
+        type: 'comment-added',
+        change: changeJson(),
+        patchSet: ps(1, T),
+        author: acct('bob'),
+        approvals: [{ type: 'Code-Review', value: '1', oldValue: '0' }],
+        comment: 'Patch Set 1: Code-Review+1',
+        eventCreatedOn: (T + 9 * H) / 1000,
+      }),
+    );
+    assert.equal(r1.change?.status, 'NEW', 'restored change is open again');
+    assert.equal(r1.spans.find((s) => s.name === 'restore')?.parentSpanId, id('change'));
+    const bobReview = r2.spans.find((s) => s.name === 'review');
+    assert.equal(bobReview?.spanId, id('review/1/bob/2'), 'bob is asked again after the restore: a second review span');
+    assert.equal(bobReview?.startMs, T + 8 * H, 'asked from the restore on');
+    assert.equal(bobReview?.attributes[Attr.reviewOutcome], 'voted');
   });
 
   it('records instant change events under the root', () => {

@@ -72,7 +72,10 @@ export interface OpenChange {
 }
 
 export interface ApplyResult {
-  /** The change's state after the event; undefined once it is closed (merged, abandoned, deleted). */
+  /**
+   * The change's state after the event: undefined once merged or deleted; an abandoned change is
+   * kept (status ABANDONED) because it can be restored.
+   */
   change: OpenChange | undefined;
   spans: SpanRecord[];
   /** The event looked wrong (see reviewer-added): the change should be rebuilt from its history. */
@@ -115,7 +118,8 @@ export class ChangeMapper {
     const out = new SpanWriter(this.options.serverId, c.number);
     refreshChangeFields(c, event);
     // A higher patch set number opens that patch set, even if its patchset-created was missed.
-    if (event.patchSet && (!c.current || event.patchSet.number > c.current.number)) {
+    const reopening = event.type === 'change-restored' && !c.current;
+    if (event.patchSet && !reopening && (!c.current || event.patchSet.number > c.current.number)) {
       this.openPatchSet(c, event.patchSet, event.timeMs, out);
     }
     c.lastEventMs = Math.max(c.lastEventMs, event.timeMs);
@@ -223,6 +227,10 @@ export class ChangeMapper {
         break;
       case 'change-restored':
         c.status = 'NEW';
+        if (!c.current && event.patchSet) {
+          // Reviewers are asked again from the restore on.
+          this.openPatchSet(c, event.patchSet, t, out, t);
+        }
         out.instant(SpanName.restore, ordinal(c, 'restore'), t, undefined, {
           [Attr.actor]: event.restorer?.key,
           [Attr.actorName]: event.restorer?.name,
@@ -246,7 +254,8 @@ export class ChangeMapper {
           [Attr.reason]: event.reason,
         });
         this.close(c, t, 'abandoned', out);
-        return { change: undefined, spans: out.spans };
+        // Kept (closed): a restore continues it with its reviewers and span ordinals.
+        return { change: c, spans: out.spans };
       case 'change-deleted':
         c.status = 'DELETED';
         out.instant(SpanName.delete, 'delete', t, undefined, {
@@ -256,10 +265,9 @@ export class ChangeMapper {
         this.close(c, t, 'deleted', out);
         return { change: undefined, spans: out.spans };
     }
-    // A change we only learn about after it closed (a comment on a merged change, say) gives its
-    // instant spans but is not kept open.
-    const closed = event.change.status === 'MERGED' || event.change.status === 'ABANDONED';
-    return { change: closed ? undefined : c, spans: out.spans, needsRebuild };
+    // A change first seen after it merged (a comment on a merged change, say) gives its instant
+    // spans but is not kept.
+    return { change: c.status === 'MERGED' ? undefined : c, spans: out.spans, needsRebuild };
   }
 
   private startChange(event: ChangeEvent): OpenChange {
@@ -269,7 +277,7 @@ export class ChangeMapper {
       project: ch.project,
       branch: ch.branch,
       createdMs: ch.createdOnMs ?? event.patchSet?.createdOnMs ?? event.timeMs,
-      status: 'NEW',
+      status: ch.status === 'MERGED' || ch.status === 'ABANDONED' ? ch.status : 'NEW',
       hashtags: [],
       wip: false,
       isPrivate: false,
@@ -285,7 +293,7 @@ export class ChangeMapper {
     };
   }
 
-  private openPatchSet(c: OpenChange, ps: PatchSetRef, eventMs: number, out: SpanWriter): void {
+  private openPatchSet(c: OpenChange, ps: PatchSetRef, eventMs: number, out: SpanWriter, askFromMs?: number): void {
     const createdMs = ps.createdOnMs ?? eventMs;
     if (c.current) {
       this.closePatchSet(c, createdMs, 'superseded', out);
@@ -300,11 +308,13 @@ export class ChangeMapper {
       deletions: ps.deletions,
     };
     c.patchSetCount = Math.max(c.patchSetCount, ps.number);
-    c.reviewedCurrent = [];
+    if (askFromMs === undefined) {
+      c.reviewedCurrent = []; // a restore reopens the same patch set: its reviews stand
+    }
     c.ciStart = {};
     c.pendingReviews = {};
     for (const reviewer of Object.values(c.reviewers)) {
-      this.askForReview(c, reviewer, createdMs);
+      this.askForReview(c, reviewer, askFromMs ?? createdMs);
     }
   }
 
@@ -428,7 +438,7 @@ export class ChangeMapper {
     out: SpanWriter,
     vote?: Approval,
   ): void {
-    out.interval(SpanName.review, `review/${ps}/${pending.reviewer.key}`, pending.startMs, endMs, ps, {
+    out.interval(SpanName.review, ordinal(c, `review/${ps}/${pending.reviewer.key}`), pending.startMs, endMs, ps, {
       [Attr.owner]: c.owner?.key,
       [Attr.reviewer]: pending.reviewer.key,
       [Attr.reviewerName]: pending.reviewer.name,

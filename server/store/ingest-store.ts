@@ -8,7 +8,8 @@ import type { SpanRecord } from '../mapping/span-record.ts';
 // - ledger: ids of every span ever handed to the outbox; a span already there is never enqueued
 //   again, so replays, reconciles and backfills cannot export a span twice;
 // - outbox: complete spans not yet accepted by Tempo, in order;
-// - open_changes: the state of open changes (also the live overlay);
+// - open_changes: the state of open changes (also the live overlay), and of abandoned ones, which a
+//   restore continues;
 // - meta: the watermark (newest Gerrit event time processed) and resumable cursors.
 // A span enters the ledger and the outbox in the same transaction as the change state it came
 // from, so a crash leaves either all of an event's effects or none.
@@ -62,7 +63,7 @@ export class IngestStore {
       CREATE TABLE IF NOT EXISTS ledger (span_id TEXT PRIMARY KEY, trace_id TEXT NOT NULL, at_ms INTEGER NOT NULL) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, span TEXT NOT NULL, bytes INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS dead_letter (seq INTEGER PRIMARY KEY, span TEXT NOT NULL, reason TEXT NOT NULL, at_ms INTEGER NOT NULL);
-      CREATE TABLE IF NOT EXISTS open_changes (number INTEGER PRIMARY KEY, state TEXT NOT NULL, last_event_ms INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS open_changes (number INTEGER PRIMARY KEY, status TEXT NOT NULL, state TEXT NOT NULL, last_event_ms INTEGER NOT NULL);
     `);
     this.stmts = {
       ledgerInsert: this.db.prepare('INSERT OR IGNORE INTO ledger (span_id, trace_id, at_ms) VALUES (?, ?, ?)'),
@@ -74,11 +75,11 @@ export class IngestStore {
       outboxDeleteOne: this.db.prepare('DELETE FROM outbox WHERE seq = ?'),
       outboxDepth: this.db.prepare('SELECT COUNT(*) AS spans, COALESCE(SUM(bytes), 0) AS bytes FROM outbox'),
       changeUpsert: this.db.prepare(
-        'INSERT INTO open_changes (number, state, last_event_ms) VALUES (?, ?, ?) ON CONFLICT(number) DO UPDATE SET state = excluded.state, last_event_ms = excluded.last_event_ms',
+        'INSERT INTO open_changes (number, status, state, last_event_ms) VALUES (?, ?, ?, ?) ON CONFLICT(number) DO UPDATE SET status = excluded.status, state = excluded.state, last_event_ms = excluded.last_event_ms',
       ),
       changeDelete: this.db.prepare('DELETE FROM open_changes WHERE number = ?'),
       changeGet: this.db.prepare('SELECT state FROM open_changes WHERE number = ?'),
-      changeList: this.db.prepare('SELECT state FROM open_changes ORDER BY number'),
+      changeList: this.db.prepare("SELECT state FROM open_changes WHERE status = 'NEW' ORDER BY number"),
       deadLetter: this.db.prepare(
         'INSERT OR REPLACE INTO dead_letter (seq, span, reason, at_ms) SELECT seq, span, ?, ? FROM outbox WHERE seq = ?',
       ),
@@ -146,7 +147,7 @@ export class IngestStore {
 
   saveChange(number: number, change: OpenChange | undefined): void {
     if (change) {
-      this.stmts.changeUpsert.run(number, JSON.stringify(change), change.lastEventMs);
+      this.stmts.changeUpsert.run(number, change.status, JSON.stringify(change), change.lastEventMs);
     } else {
       this.stmts.changeDelete.run(number);
     }
@@ -157,6 +158,7 @@ export class IngestStore {
     return row ? (JSON.parse(row.state) as OpenChange) : undefined;
   }
 
+  /** Changes with status NEW (abandoned ones are kept but not listed). */
   listOpenChanges(): OpenChange[] {
     return (this.stmts.changeList.all() as { state: string }[]).map((r) => JSON.parse(r.state) as OpenChange);
   }
