@@ -4,9 +4,10 @@ import { OutboxDrainer } from './export/outbox-drainer.ts';
 import { TempoExporter } from './export/tempo-exporter.ts';
 import { GerritRest } from './gerrit/rest-client.ts';
 import { GerritStream } from './gerrit/ssh-stream.ts';
-import type { ChangeEvent } from './gerrit/stream-events.ts';
+import { parseStreamEventLine, type ChangeEvent } from './gerrit/stream-events.ts';
 import { Ingestor } from './ingest/ingestor.ts';
 import { Reconciler } from './ingest/reconciler.ts';
+import { RebuiltFacts } from './ingest/rebuilt-facts.ts';
 import { ChangeMapper } from './mapping/change-mapper.ts';
 import type { Logger } from './observability/logger.ts';
 import { SidecarMetrics } from './observability/metrics.ts';
@@ -30,9 +31,11 @@ export class Sidecar {
   stream: GerritStream | undefined;
   private reconciling: Promise<void> | undefined;
   private reconcileAgain = false;
-  private held: string[] | undefined;
-  /** Changes being rebuilt from REST, with the live events that arrived for them meanwhile. */
-  private readonly rebuildsWaiting = new Map<number, ChangeEvent[]>();
+  /** Live input held while a rebuild from REST runs (see holding()). */
+  private held: ({ line: string } | { event: ChangeEvent })[] | undefined;
+  private holds = 0;
+  private rebuilt = new RebuiltFacts();
+  private readonly rebuilding = new Set<number>();
   private pauseTimer: NodeJS.Timeout | undefined;
   lastReconcileError: string | undefined;
 
@@ -51,6 +54,7 @@ export class Sidecar {
       onEnqueued: () => this.drainer.notify(),
       onDroppedOutput: () => this.requestReconcile('dropped-output'),
       requestRebuild: (n, event) => this.rebuildChange(n, event),
+      onRebuilt: (n, history) => this.rebuilt.add(n, history),
     });
     this.exporter = new TempoExporter(
       { endpoint: config.tempo.otlpEndpoint, headers: tempoHeaders(config), timeoutMs: config.tempo.timeoutMs },
@@ -110,44 +114,99 @@ export class Sidecar {
 
   private onLine(line: string): void {
     if (this.held) {
-      this.held.push(line);
+      this.held.push({ line });
       return;
     }
     this.ingestor.handleLine(line);
     this.metrics.openChanges.set(this.store.listOpenChanges().length);
   }
 
-  /** Rebuilds one change from REST in the background; see IngestorHooks.requestRebuild. */
+  /**
+   * Runs a rebuild from REST while live input is held. When the last running rebuild ends, held
+   * input is applied, except live events the rebuilt histories already contain.
+   */
+  private async holding<T>(work: () => Promise<T>): Promise<T> {
+    this.holds += 1;
+    this.held ??= [];
+    try {
+      return await work();
+    } finally {
+      this.holds -= 1;
+      if (this.holds === 0) {
+        this.release();
+      }
+    }
+  }
+
+  private release(): void {
+    const held = this.held ?? [];
+    const facts = this.rebuilt;
+    this.held = undefined;
+    this.rebuilt = new RebuiltFacts();
+    let covered = 0;
+    for (const item of held) {
+      const again = this.currentHold();
+      if (again) {
+        // Applying an event started another rebuild: the rest waits for that one too.
+        again.push(item);
+        continue;
+      }
+      if ('event' in item) {
+        if (facts.consume(item.event)) {
+          covered += 1;
+        } else {
+          this.ingestor.applyLive(item.event, { mayRebuild: false });
+        }
+        continue;
+      }
+      const parsed = parseStreamEventLine(item.line.trim());
+      if (parsed.kind === 'change' && facts.consume(parsed.event)) {
+        this.metrics.events.inc({ type: parsed.event.type });
+        covered += 1;
+        continue;
+      }
+      this.ingestor.handleParsed(parsed, item.line);
+    }
+    if (held.length > 0) {
+      this.log.debug({ held: held.length, coveredByRebuild: covered }, 'Applied live events held during a rebuild');
+    }
+    this.metrics.openChanges.set(this.store.listOpenChanges().length);
+  }
+
+  /** The input being held now, if a rebuild is running (read fresh: release() may start one). */
+  private currentHold(): ({ line: string } | { event: ChangeEvent })[] | undefined {
+    return this.held;
+  }
+
+  /** Rebuilds one change from REST; see IngestorHooks.requestRebuild. */
   private rebuildChange(number: number, event?: ChangeEvent): boolean {
     const reconciler = this.reconciler;
     if (!reconciler) {
       return false;
     }
-    const waiting = this.rebuildsWaiting.get(number);
-    if (waiting) {
+    if (this.rebuilding.has(number)) {
       if (event) {
-        waiting.push(event);
+        this.held?.push({ event });
       }
       return true;
     }
-    this.rebuildsWaiting.set(number, event ? [event] : []);
-    reconciler
-      .reconcileChange(number)
-      .then((spans) => {
-        this.rebuildsWaiting.delete(number);
+    this.rebuilding.add(number);
+    void this.holding(async () => {
+      if (event) {
+        this.held?.push({ event });
+      }
+      try {
+        const spans = await reconciler.reconcileChange(number);
         this.log.info({ change: number, newSpans: spans }, 'Rebuilt a change from its Gerrit history');
-      })
-      .catch((err: Error) => {
-        const events = this.rebuildsWaiting.get(number) ?? [];
-        this.rebuildsWaiting.delete(number);
+      } catch (err) {
         this.log.warn(
-          { change: number, err: err.message },
+          { change: number, err: (err as Error).message },
           'Could not rebuild a change from REST; applying its events as they came',
         );
-        for (const e of events) {
-          this.ingestor.applyLive(e, { mayRebuild: false });
-        }
-      });
+      } finally {
+        this.rebuilding.delete(number);
+      }
+    });
     return true;
   }
 
@@ -194,33 +253,26 @@ export class Sidecar {
       return;
     }
     const since = watermark - this.config.gerrit.reconcileOverlapSeconds * 1000;
-    this.held = [];
     const started = Date.now();
-    try {
-      const result = await reconciler.walk(since, Date.now() + 60_000);
-      this.lastReconcileError = undefined;
-      this.log.info(
-        {
-          reason,
-          since: new Date(since).toISOString(),
-          changes: result.changes,
-          newSpans: result.spans,
-          ms: Date.now() - started,
-        },
-        'Reconciled from Gerrit',
-      );
-    } catch (err) {
-      this.lastReconcileError = (err as Error).message;
-      this.log.warn(
-        { reason, err: (err as Error).message },
-        'Reconcile failed; will retry on the next reconnect or dropped-output',
-      );
-    } finally {
-      const held = this.held;
-      this.held = undefined;
-      for (const line of held) {
-        this.ingestor.handleLine(line);
+    await this.holding(async () => {
+      try {
+        const result = await reconciler.walk(since, Date.now() + 60_000);
+        this.lastReconcileError = undefined;
+        this.log.info(
+          {
+            reason,
+            since: new Date(since).toISOString(),
+            changes: result.changes,
+            newSpans: result.spans,
+            ms: Date.now() - started,
+          },
+          'Reconciled from Gerrit',
+        );
+      } catch (err) {
+        this.lastReconcileError = (err as Error).message;
+        this.log.warn({ reason, err: (err as Error).message }, 'Reconcile failed; retrying in 30 s');
+        setTimeout(() => this.requestReconcile('retry'), 30_000).unref();
       }
-    }
+    });
   }
 }

@@ -201,9 +201,24 @@ export function changeHistoryEvents(rc: RestChange, canonicalUrl?: string): Chan
         });
     }
   }
-  // Stable sort: by time, then in the order Gerrit fires events within one update.
-  events.sort((a, b) => a.timeMs - b.timeMs || ORDER[a.type] - ORDER[b.type]);
+  // Stable sort (each source list is already in Gerrit's order): by time, then within one second
+  // by patch set (a review of patch set 1 precedes the upload of patch set 2 in the same second),
+  // then in the order Gerrit fires events within one update.
+  events.sort((a, b) => a.timeMs - b.timeMs || patchSetOrder(a, b) || ORDER[a.type] - ORDER[b.type]);
   return events;
+}
+
+function patchSetOrder(a: ChangeEvent, b: ChangeEvent): number {
+  const upload = (e: ChangeEvent) => (e.type === 'patchset-created' ? e.patchSet?.number : undefined);
+  const ua = upload(a);
+  const ub = upload(b);
+  if (ua !== undefined && ub === undefined && b.patchSet) {
+    return b.patchSet.number < ua ? 1 : -1;
+  }
+  if (ub !== undefined && ua === undefined && a.patchSet) {
+    return a.patchSet.number < ub ? -1 : 1;
+  }
+  return 0;
 }
 
 function reasonOf(message: string): string | undefined {

@@ -22,6 +22,8 @@ export interface IngestorHooks {
    * and handed back through applyLive(event, { rebuilt: false }) if the rebuild fails.
    */
   requestRebuild?: (changeNumber: number, event?: ChangeEvent) => boolean;
+  /** A change was rebuilt from this history. */
+  onRebuilt?: (changeNumber: number, history: ChangeEvent[]) => void;
 }
 
 export class Ingestor {
@@ -134,6 +136,7 @@ export class Ingestor {
       this.store.saveChange(number, change);
     });
     this.metrics.reconciledChanges.inc();
+    this.hooks.onRebuilt?.(number, history);
     if (added > 0) {
       this.hooks.onEnqueued?.();
     }

@@ -339,18 +339,8 @@ export class ChangeMapper {
     out: SpanWriter,
   ): void {
     const who = author?.key ?? 'unknown';
-    const header = parseReviewMessageHeader(text);
-    const ps = psNumber ?? header?.patchSet;
-    // Live events list every current vote of the author in `approvals`, with `oldValue` exactly on
-    // the ones this review changed. REST history has no approvals, only the message, whose header
-    // names the changed votes ("Code-Review+2", "-Code-Review" for a removal). The stream's text
-    // can lack that header, so each source is read the way it is exact.
-    const votes =
-      approvals.length > 0
-        ? approvals.filter((a) => a.oldValue !== undefined && a.oldValue !== a.value)
-        : header
-          ? [...header.votes, ...header.removed.map((label) => ({ label, value: 0 }))]
-          : [];
+    const ps = psNumber ?? parseReviewMessageHeader(text)?.patchSet;
+    const votes = reviewVotes(approvals, text);
     const truncated = text.length > this.options.commentMaxChars;
     c.commentCount += 1;
     out.instant(SpanName.comment, ordinal(c, `comment/${ps ?? 0}/${who}`), t, ps, {
@@ -478,6 +468,58 @@ export class ChangeMapper {
       attributes[Attr.timeToMergeMs] = Math.max(0, t - c.createdMs);
     }
     out.root(c.createdMs, t, attributes, how === 'merged' ? 'ok' : 'unset');
+  }
+}
+
+/**
+ * The votes a review changed. Live events list every current vote of the author in `approvals`,
+ * with `oldValue` exactly on the ones this review changed. REST history has no approvals, only the
+ * message, whose header names the changed votes ("Code-Review+2", "-Code-Review" for a removal).
+ * The stream's text can lack that header, so each source is read the way it is exact.
+ */
+export function reviewVotes(approvals: Approval[], text: string): Approval[] {
+  if (approvals.length > 0) {
+    return approvals.filter((a) => a.oldValue !== undefined && a.oldValue !== a.value);
+  }
+  const header = parseReviewMessageHeader(text);
+  return header ? [...header.votes, ...header.removed.map((label) => ({ label, value: 0 }))] : [];
+}
+
+/**
+ * What fact an event reports, the same whether it came from the stream or from REST history
+ * (whose time may be a second earlier). Used to recognise live events a rebuild already covered.
+ */
+export function eventFingerprint(event: ChangeEvent): string {
+  const ps = event.patchSet?.number ?? '';
+  switch (event.type) {
+    case 'patchset-created':
+      return `patchset|${ps}`;
+    case 'comment-added': {
+      const votes = reviewVotes(event.approvals, event.comment)
+        .map((v) => `${v.label}=${v.value}`)
+        .sort()
+        .join(',');
+      return `comment|${ps}|${event.author?.key ?? ''}|${votes}`;
+    }
+    case 'reviewer-added':
+      return `reviewer.added|${event.reviewer?.key ?? ''}`;
+    case 'reviewer-deleted':
+      return `reviewer.removed|${event.reviewer?.key ?? ''}`;
+    case 'vote-deleted':
+      return `vote.deleted|${ps}|${event.approvals
+        .map((a) => a.label)
+        .sort()
+        .join(',')}`;
+    case 'topic-changed':
+      return `topic|${event.change.topic ?? ''}`;
+    case 'hashtags-changed':
+      return `hashtags|${event.added.join(',')}|${event.removed.join(',')}`;
+    case 'wip-state-changed':
+      return `wip|${String(event.change.wip)}`;
+    case 'private-state-changed':
+      return `private|${String(event.change.isPrivate)}`;
+    default:
+      return event.type;
   }
 }
 

@@ -1,0 +1,318 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { GerritServer, gerritReady } from '../support/gerrit.ts';
+import {
+  CASTS,
+  TEMPLATES,
+  createProject,
+  describe as describeSpan,
+  runScenarios,
+  type ScenarioRun,
+} from '../support/review-scenarios.ts';
+import { SidecarProcess, spanIdOf, traceIdOf } from '../support/sidecar.ts';
+import { TcpProxy } from '../support/tcp-proxy.ts';
+import { TempoServer, type TempoSpan } from '../support/tempo.ts';
+import { waitFor } from '../support/wait.ts';
+
+// Gerrit → sidecar → Tempo with the real programs: Gerrit 3.10 driven over REST, the sidecar's CLI
+// in its own process following stream-events over SSH (through a TCP proxy the fault test cuts),
+// and Tempo read back through its HTTP API.
+
+const work = mkdtempSync(join(tmpdir(), 'reviewtrace-it-'));
+let tempo: TempoServer;
+let gerrit: GerritServer;
+let proxy: TcpProxy;
+let sidecar: SidecarProcess;
+let serverId: string;
+let liveRuns: ScenarioRun[] = [];
+
+const CHANGE_LEVEL = new Set([
+  'patchset',
+  'topic',
+  'hashtags',
+  'wip',
+  'private',
+  'restore',
+  'abandon',
+  'submit',
+  'delete',
+]);
+
+function sidecarEnv(database: string, otlpEndpoint: string): Record<string, string> {
+  return {
+    REVIEWTRACE_DATABASE_PATH: database,
+    REVIEWTRACE_TEMPO__OTLP_ENDPOINT: otlpEndpoint,
+    REVIEWTRACE_TEMPO__QUERY_URL: tempo.url,
+    REVIEWTRACE_GERRIT__HTTP__URL: gerrit.url,
+    REVIEWTRACE_GERRIT__HTTP__USERNAME: 'admin',
+    REVIEWTRACE_GERRIT__HTTP__PASSWORD: gerrit.accounts.admin.httpPassword,
+    REVIEWTRACE_MAPPING__BOT_ACCOUNTS: '["^ci-bot$"]',
+    REVIEWTRACE_EXPORT__MAX_BACKOFF_MS: '2000',
+    REVIEWTRACE_EXPORT__IDLE_MS: '200',
+  };
+}
+
+async function traceOf(server: TempoServer, run: ScenarioRun): Promise<TempoSpan[]> {
+  return server.trace(traceIdOf(serverId, run.number));
+}
+
+const sorted = (xs: string[]) => [...xs].sort();
+
+/** Waits until every run's trace holds its expected spans, then checks them exactly. */
+async function assertTraces(server: TempoServer, runs: ScenarioRun[]): Promise<void> {
+  await waitFor(
+    'every expected span in Tempo',
+    async () => {
+      for (const run of runs) {
+        const got = (await traceOf(server, run)).map(describeSpan);
+        if (got.length < run.expected.length) {
+          return undefined;
+        }
+      }
+      return true;
+    },
+    180_000,
+    1000,
+  );
+  for (const run of runs) {
+    const spans = await traceOf(server, run);
+    const label = `change ${run.number} "${run.title}" (${run.cast.owner})`;
+    assert.deepEqual(sorted(spans.map(describeSpan)), sorted(run.expected), `${label}: exactly the expected spans`);
+    assert.equal(new Set(spans.map((s) => s.spanId)).size, spans.length, `${label}: no span id twice`);
+    const root = spanIdOf(serverId, run.number, 'change');
+    for (const s of spans) {
+      assert.equal(s.traceId, traceIdOf(serverId, run.number));
+      assert.ok(s.endMs > s.startMs, `${label}: ${s.name} has a duration`);
+      if (s.name === 'change') {
+        assert.equal(s.spanId, root);
+        assert.equal(s.parentSpanId, undefined);
+      } else if (CHANGE_LEVEL.has(s.name) || s.attributes['gerrit.patchset.number'] === undefined) {
+        assert.equal(s.parentSpanId, root, `${label}: ${s.name} hangs off the change`);
+      } else {
+        const ps = String(s.attributes['gerrit.patchset.number']);
+        assert.equal(
+          s.parentSpanId,
+          spanIdOf(serverId, run.number, `patchset/${ps}`),
+          `${label}: ${s.name} hangs off patch set ${ps}`,
+        );
+      }
+    }
+  }
+}
+
+interface RestHistory {
+  created: string;
+  revisions: Record<string, { _number: number; created: string }>;
+  messages: {
+    date: string;
+    tag?: string;
+    _revision_number?: number;
+    author?: { username?: string };
+    real_author?: { username?: string };
+  }[];
+}
+
+const gerritMs = (t: string) => Date.parse(`${t.replace(' ', 'T').slice(0, 23)}Z`);
+
+/** Span times against Gerrit's own record of the same facts (it stores seconds; the stream may say +1 s). */
+async function assertTimes(runs: ScenarioRun[]): Promise<void> {
+  for (const run of runs.filter((r) => !r.deleted)) {
+    const h = await gerrit
+      .as('admin')
+      .request<RestHistory>('GET', `/changes/${run.number}?o=ALL_REVISIONS&o=MESSAGES&o=DETAILED_ACCOUNTS`);
+    const spans = await traceOf(tempo, run);
+    const near = (ms: number, t: string, what: string) =>
+      assert.ok(
+        Math.abs(ms - gerritMs(t)) <= 1000,
+        `change ${run.number}: ${what} at ${new Date(ms).toISOString()}, Gerrit says ${t}`,
+      );
+    const revision = (n: number) => Object.values(h.revisions).find((r) => r._number === n);
+    for (const s of spans) {
+      if (s.name === 'change') {
+        near(s.startMs, h.created, 'change created');
+        const close = h.messages.find(
+          (m) => m.tag === 'autogenerated:gerrit:merged' || m.tag === 'autogenerated:gerrit:abandon',
+        );
+        assert.ok(close);
+        near(s.endMs, close.date, 'change closed');
+      }
+      if (s.name === 'patchset') {
+        const rev = revision(Number(s.attributes['gerrit.patchset.number']));
+        assert.ok(rev);
+        near(s.startMs, rev.created, 'patch set uploaded');
+      }
+      if (s.name === 'vote' || s.name === 'comment') {
+        const who = s.attributes['gerrit.actor'];
+        const ps = s.attributes['gerrit.patchset.number'];
+        const message = h.messages.find(
+          (m) =>
+            (m.real_author ?? m.author)?.username === who &&
+            m._revision_number === ps &&
+            Math.abs(gerritMs(m.date) - s.startMs) <= 1000,
+        );
+        assert.ok(message, `change ${run.number}: ${describeSpan(s)} matches a message of ${String(who)} at that time`);
+      }
+    }
+  }
+}
+
+/** JSON log lines of a process's log file with the given message. */
+function logLines(path: string, msg: string): Record<string, unknown>[] {
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .filter((l) => l.msg === msg);
+}
+
+describe('Gerrit → sidecar → Tempo (real Gerrit, real Tempo)', { timeout: 1_500_000 }, () => {
+  before(async () => {
+    [tempo, gerrit] = await Promise.all([
+      TempoServer.start(join(work, 'tempo')),
+      GerritServer.start(join(work, 'gerrit')),
+    ]);
+    await gerritReady(gerrit.as('admin'));
+    serverId = new URL(gerrit.url).host;
+    proxy = await TcpProxy.start(gerrit.sshPort);
+    await createProject(gerrit, 'live-reviews');
+    await createProject(gerrit, 'fault-reviews');
+    sidecar = await SidecarProcess.start(
+      [],
+      {
+        ...sidecarEnv(join(work, 'sidecar.db'), tempo.otlpEndpoint),
+        REVIEWTRACE_GERRIT__SSH__HOST: '127.0.0.1',
+        REVIEWTRACE_GERRIT__SSH__PORT: String(proxy.port),
+        REVIEWTRACE_GERRIT__SSH__USERNAME: 'admin',
+        REVIEWTRACE_GERRIT__SSH__PRIVATE_KEY_FILE: gerrit.adminKeyPath,
+        REVIEWTRACE_GERRIT__SSH__HOST_KEY__KNOWN_HOSTS_FILE: gerrit.knownHostsFor(
+          proxy.port,
+          join(work, 'known_hosts'),
+        ),
+        REVIEWTRACE_GERRIT__SSH__RECONNECT_INITIAL_MS: '200',
+        REVIEWTRACE_GERRIT__SSH__RECONNECT_MAX_MS: '2000',
+      },
+      join(work, 'sidecar.log'),
+    );
+    await sidecar.ready();
+  });
+
+  after(async () => {
+    await sidecar?.stop();
+    await proxy?.close();
+    await Promise.all([tempo?.stop(), gerrit?.stop()]);
+    if (process.env.REVIEWTRACE_KEEP_TEST_DIRS) {
+      process.stderr.write(`test directories kept in ${work}\n`);
+    } else {
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+
+  it('exports exactly the expected spans for 24 reviewed changes, once each', async () => {
+    const exportedBefore = await sidecar.metric('reviewtrace_spans_exported_total');
+    liveRuns = await runScenarios(gerrit, 'live-reviews', TEMPLATES.length * CASTS.length);
+    assert.equal(liveRuns.length, 24);
+    await assertTraces(tempo, liveRuns);
+    await assertTimes(liveRuns);
+    await waitFor('outbox drained', async () => ((await sidecar.outboxEmpty()) ? true : undefined));
+    const expectedTotal = liveRuns.reduce((n, r) => n + r.expected.length, 0);
+    assert.equal(
+      (await sidecar.metric('reviewtrace_spans_exported_total')) - exportedBefore,
+      expectedTotal,
+      'Tempo was sent each span exactly once',
+    );
+    assert.equal(await sidecar.metric('reviewtrace_gerrit_bad_lines_total', { reason: 'malformed' }), 0);
+    assert.ok((await sidecar.metric('reviewtrace_gerrit_events_total', { type: 'comment-added' })) > 24);
+  });
+
+  it('a backfill into an empty database and another Tempo gives the same span ids', async () => {
+    const other = await TempoServer.start(join(work, 'tempo-backfill'));
+    try {
+      const backfill = await SidecarProcess.start(
+        ['backfill', '--since', '2h', '--export-timeout', '120'],
+        sidecarEnv(join(work, 'backfill.db'), other.otlpEndpoint),
+        join(work, 'backfill.log'),
+      );
+      await waitFor('backfill to finish', () => (backfill.process.running ? undefined : true), 300_000, 500);
+      assert.equal(backfill.process.child.exitCode, 0, `backfill failed; see ${backfill.process.logPath}`);
+      for (const run of liveRuns.filter((r) => !r.deleted)) {
+        const ids = async (server: TempoServer) =>
+          sorted((await traceOf(server, run)).map((s) => `${s.spanId} ${describeSpan(s)}`));
+        const live = await ids(tempo);
+        await waitFor(
+          `backfilled trace of change ${run.number}`,
+          async () => ((await ids(other)).length >= live.length ? true : undefined),
+          60_000,
+          500,
+        );
+        assert.deepEqual(await ids(other), live, `change ${run.number} "${run.title}": backfill = live`);
+      }
+    } finally {
+      await other.stop();
+    }
+  });
+
+  it('a backfill beside the running sidecar, on its database, adds nothing', async () => {
+    const exportedBefore = await sidecar.metric('reviewtrace_spans_exported_total');
+    const backfill = await SidecarProcess.start(
+      ['backfill', '--since', '2h'],
+      sidecarEnv(join(work, 'sidecar.db'), tempo.otlpEndpoint),
+      join(work, 'backfill-same-db.log'),
+    );
+    await waitFor('backfill to finish', () => (backfill.process.running ? undefined : true), 300_000, 500);
+    assert.equal(backfill.process.child.exitCode, 0);
+    const done = logLines(backfill.process.logPath, 'Backfill read all history; exporting');
+    assert.equal(done.length, 1);
+    assert.ok(
+      Number(done[0].changes) >= liveRuns.filter((r) => !r.deleted).length,
+      'it walked every change (REST has no deleted ones)',
+    );
+    assert.equal(done[0].newSpans, 0, 'every span it produced was already in the ledger');
+    assert.equal(await sidecar.metric('reviewtrace_spans_exported_total'), exportedBefore);
+  });
+
+  it('loses and doubles nothing while SSH is cut 10+ times and Tempo is down for 30 s', async () => {
+    const exportedBefore = await sidecar.metric('reviewtrace_spans_exported_total');
+    const reconnectsBefore = await sidecar.metric('reviewtrace_gerrit_reconnects_total');
+    let cutting = true;
+    const cutter = (async () => {
+      while (cutting || proxy.cuts < 10) {
+        await new Promise((r) => setTimeout(r, 700));
+        proxy.cutAll();
+      }
+    })();
+    await tempo.stop();
+    const tempoDownAt = Date.now();
+    const tempoBack = (async () => {
+      await new Promise((r) => setTimeout(r, 30_000));
+      await tempo.resume();
+    })();
+    // Rounds are paced so that reviews go on across many cuts and through the outage.
+    const runs = await runScenarios(gerrit, 'fault-reviews', 16, () => new Promise((r) => setTimeout(r, 1000)));
+    cutting = false;
+    const cutsDuringReviews = proxy.cuts;
+    await cutter;
+    await tempoBack;
+    assert.ok(Date.now() - tempoDownAt >= 30_000);
+    assert.ok(cutsDuringReviews >= 10, `cut ${cutsDuringReviews} times while changes were being reviewed`);
+    await sidecar.ready(120_000);
+    await assertTraces(tempo, runs);
+    await waitFor('outbox drained', async () => ((await sidecar.outboxEmpty()) ? true : undefined), 120_000);
+    const expectedTotal = runs.reduce((n, r) => n + r.expected.length, 0);
+    assert.equal(
+      (await sidecar.metric('reviewtrace_spans_exported_total')) - exportedBefore,
+      expectedTotal,
+      'each span sent exactly once',
+    );
+    assert.ok((await sidecar.metric('reviewtrace_gerrit_reconnects_total')) - reconnectsBefore >= 10);
+    assert.ok(
+      (await sidecar.metric('reviewtrace_spans_duplicate_total')) > 0,
+      'reconciles replayed spans, and the ledger dropped them',
+    );
+    assert.ok((await sidecar.metric('reviewtrace_export_failures_total')) > 0, 'the outage was seen');
+    // The live changes are unaffected.
+    await assertTraces(tempo, liveRuns);
+  });
+});

@@ -1,0 +1,57 @@
+import { createServer, connect, type Server, type Socket, type AddressInfo } from 'node:net';
+
+/**
+ * A loopback TCP proxy the fault test controls: it forwards to a target port and can cut every
+ * connection at once, as a network failure would. Loopback only.
+ */
+export class TcpProxy {
+  private readonly server: Server;
+  private readonly sockets = new Set<Socket>();
+  cuts = 0;
+  accepted = 0;
+
+  private constructor(server: Server) {
+    this.server = server;
+  }
+
+  static start(targetPort: number): Promise<TcpProxy> {
+    const server = createServer();
+    const proxy = new TcpProxy(server);
+    server.on('connection', (client) => {
+      proxy.accepted += 1;
+      const upstream = connect({ host: '127.0.0.1', port: targetPort });
+      proxy.sockets.add(client).add(upstream);
+      const drop = () => {
+        client.destroy();
+        upstream.destroy();
+        proxy.sockets.delete(client);
+        proxy.sockets.delete(upstream);
+      };
+      client.on('error', drop).on('close', drop);
+      upstream.on('error', drop).on('close', drop);
+      client.pipe(upstream);
+      upstream.pipe(client);
+    });
+    return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(proxy)));
+  }
+
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  /** Resets every open connection (both directions). */
+  cutAll(): number {
+    const n = this.sockets.size;
+    for (const s of this.sockets) {
+      s.resetAndDestroy();
+    }
+    this.sockets.clear();
+    this.cuts += 1;
+    return n;
+  }
+
+  close(): Promise<void> {
+    this.cutAll();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
