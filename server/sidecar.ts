@@ -34,7 +34,7 @@ export class Sidecar {
   /** Live input held while a rebuild from REST runs (see holding()). */
   private held: ({ line: string } | { event: ChangeEvent })[] | undefined;
   private holds = 0;
-  private rebuilt = new RebuiltFacts();
+  private readonly rebuilt = new RebuiltFacts();
   private readonly rebuilding = new Set<number>();
   private pauseTimer: NodeJS.Timeout | undefined;
   lastReconcileError: string | undefined;
@@ -117,8 +117,24 @@ export class Sidecar {
       this.held.push({ line });
       return;
     }
-    this.ingestor.handleLine(line);
+    this.applyLine(line);
     this.metrics.openChanges.set(this.store.listOpenChanges().length);
+  }
+
+  /** Applies one stream line, unless a recent rebuild already covered the event it reports. */
+  private applyLine(line: string): boolean {
+    const trimmed = line.trim();
+    if (trimmed === '') {
+      return false;
+    }
+    const parsed = parseStreamEventLine(trimmed);
+    if (parsed.kind === 'change' && this.rebuilt.consume(parsed.event)) {
+      this.metrics.events.inc({ type: parsed.event.type });
+      this.metrics.liveEventsCoveredByRebuild.inc();
+      return true;
+    }
+    this.ingestor.handleParsed(parsed, trimmed);
+    return false;
   }
 
   /**
@@ -140,9 +156,7 @@ export class Sidecar {
 
   private release(): void {
     const held = this.held ?? [];
-    const facts = this.rebuilt;
     this.held = undefined;
-    this.rebuilt = new RebuiltFacts();
     let covered = 0;
     for (const item of held) {
       const again = this.currentHold();
@@ -152,20 +166,14 @@ export class Sidecar {
         continue;
       }
       if ('event' in item) {
-        if (facts.consume(item.event)) {
+        if (this.rebuilt.consume(item.event)) {
           covered += 1;
         } else {
           this.ingestor.applyLive(item.event, { mayRebuild: false });
         }
-        continue;
-      }
-      const parsed = parseStreamEventLine(item.line.trim());
-      if (parsed.kind === 'change' && facts.consume(parsed.event)) {
-        this.metrics.events.inc({ type: parsed.event.type });
+      } else if (this.applyLine(item.line)) {
         covered += 1;
-        continue;
       }
-      this.ingestor.handleParsed(parsed, item.line);
     }
     if (held.length > 0) {
       this.log.debug({ held: held.length, coveredByRebuild: covered }, 'Applied live events held during a rebuild');
@@ -256,7 +264,9 @@ export class Sidecar {
     const started = Date.now();
     await this.holding(async () => {
       try {
-        const result = await reconciler.walk(since, Date.now() + 60_000);
+        const visited = new Set<number>();
+        const result = await reconciler.walk(since, Date.now() + 60_000, { visited });
+        const deleted = await reconciler.closeDeletedChanges(visited);
         this.lastReconcileError = undefined;
         this.log.info(
           {
@@ -264,6 +274,7 @@ export class Sidecar {
             since: new Date(since).toISOString(),
             changes: result.changes,
             newSpans: result.spans,
+            deletedChanges: deleted,
             ms: Date.now() - started,
           },
           'Reconciled from Gerrit',

@@ -147,6 +147,29 @@ export class GerritRest {
     return this.get<RestChange>(`/changes/${number}${o}`);
   }
 
+  /** Which of these change numbers Gerrit still has (and this account can see). */
+  async findChanges(numbers: number[]): Promise<Set<number>> {
+    if (numbers.length === 0) {
+      return new Set();
+    }
+    const query = numbers.map((n) => `change:${n}`).join(' OR ');
+    const found = await this.get<{ _number: number }[]>(`/changes/?q=${encodeURIComponent(query)}&n=${numbers.length}`);
+    return new Set(found.map((c) => c._number));
+  }
+
+  /** False only when Gerrit answers 404 for the change. */
+  async exists(number: number): Promise<boolean> {
+    try {
+      await this.get(`/changes/${number}`);
+      return true;
+    } catch (err) {
+      if (err instanceof GerritRestError && err.status === 404) {
+        return false;
+      }
+      throw err;
+    }
+  }
+
   async version(): Promise<string> {
     return this.get<string>('/config/server/version');
   }

@@ -231,6 +231,11 @@ export class GerritStream {
   }
 
   private onChannel(generation: number, channel: ClientChannel): void {
+    if (generation !== this.generation) {
+      // The connection failed while stream-events was starting: never read two streams at once.
+      channel.close();
+      return;
+    }
     this.channel = channel;
     const decoder = new StringDecoder('utf8');
     let pending = '';
@@ -245,6 +250,9 @@ export class GerritStream {
       channel.pause();
     }
     channel.on('data', (chunk: Buffer) => {
+      if (generation !== this.generation) {
+        return; // late data of a connection given up on; the reconcile covers it
+      }
       this.lastActivityMs = Date.now();
       pending += decoder.write(chunk);
       let nl = pending.indexOf('\n');

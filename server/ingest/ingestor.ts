@@ -1,4 +1,4 @@
-import { parseStreamEventLine, type ChangeEvent, type ParseResult } from '../gerrit/stream-events.ts';
+import type { ChangeEvent, ParseResult } from '../gerrit/stream-events.ts';
 import type { ChangeMapper, OpenChange } from '../mapping/change-mapper.ts';
 import type { SpanRecord } from '../mapping/span-record.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -49,15 +49,7 @@ export class Ingestor {
     this.hooks = hooks;
   }
 
-  /** One line of `gerrit stream-events`. Never throws on bad input: it is counted and skipped. */
-  handleLine(line: string): void {
-    const trimmed = line.trim();
-    if (trimmed === '') {
-      return;
-    }
-    this.handleParsed(parseStreamEventLine(trimmed), trimmed);
-  }
-
+  /** One parsed stream line. Never throws on bad input: it is counted and skipped. */
   handleParsed(result: ParseResult, line = ''): void {
     switch (result.kind) {
       case 'malformed':
@@ -104,6 +96,10 @@ export class Ingestor {
       return;
     }
     const result = this.mapper.applyEvent(known, event);
+    this.log.debug(
+      { change: number, type: event.type, timeMs: event.timeMs, spans: result.spans.length },
+      'Applied a live event',
+    );
     if (result.needsRebuild) {
       this.hooks.requestRebuild?.(number);
     }
@@ -116,6 +112,28 @@ export class Ingestor {
     if (result.spans.length > 0) {
       this.hooks.onEnqueued?.();
     }
+  }
+
+  /** Closes an open change Gerrit no longer has (deleted while the stream was not followed). */
+  closeDeletedChange(number: number): void {
+    const state = this.store.getChange(number);
+    if (!state) {
+      return;
+    }
+    const change = {
+      number,
+      project: state.project,
+      branch: state.branch,
+      changeId: state.changeId,
+      subject: state.subject,
+      url: state.url,
+      owner: state.owner,
+      createdOnMs: state.createdMs,
+    };
+    this.applyLive(
+      { type: 'change-deleted', change, timeMs: state.lastEventMs, deleter: undefined },
+      { mayRebuild: false },
+    );
   }
 
   /**

@@ -44,6 +44,12 @@ describe('RebuiltFacts', () => {
     assert.equal(facts.consume((other as { event: ChangeEvent }).event), false);
   });
 
+  it('forgets a rebuild after a while', () => {
+    const facts = new RebuiltFacts();
+    facts.add(9, [comment('bob', 100)], 0);
+    assert.equal(facts.consume(comment('bob', 100), 31_000), false);
+  });
+
   it('keeps both of two alike events when the history has both', () => {
     const facts = new RebuiltFacts();
     facts.add(9, [comment('ci-bot', 100), comment('ci-bot', 100)]);

@@ -1,27 +1,39 @@
 import type { ChangeEvent } from '../gerrit/stream-events.ts';
 import { eventFingerprint } from '../mapping/change-mapper.ts';
 
-// The facts of changes just rebuilt from REST history. A live event held while a rebuild ran may
-// already be part of that history (it happened before the REST read); applying it again would
+// The facts of changes recently rebuilt from REST history. A live event that arrives during or
+// shortly after a rebuild may already be part of that history: it happened before the REST read,
+// and Gerrit delivers stream events a little after REST shows them. Applying it again would
 // produce its spans a second time under new ordinals. Each rebuilt fact absorbs at most one
 // matching live event (same fingerprint, at most a second apart: the stream's time can be a second
-// later), so two real events that look alike are both kept.
+// later), so two real events that look alike are both kept. Facts expire after a while, when any
+// live event they could stand for has long arrived.
 
 const SKEW_MS = 1000;
+const KEEP_MS = 30_000;
 
 export class RebuiltFacts {
-  private readonly byChange = new Map<number, { fingerprint: string; timeMs: number }[]>();
+  private readonly byChange = new Map<
+    number,
+    { expiresMs: number; facts: { fingerprint: string; timeMs: number }[] }
+  >();
 
-  add(changeNumber: number, history: ChangeEvent[]): void {
-    this.byChange.set(
-      changeNumber,
-      history.map((e) => ({ fingerprint: eventFingerprint(e), timeMs: e.timeMs })),
-    );
+  /** A rebuild's history replaces the change's earlier facts: it contains them. */
+  add(changeNumber: number, history: ChangeEvent[], nowMs = Date.now()): void {
+    this.expire(nowMs);
+    this.byChange.set(changeNumber, {
+      expiresMs: nowMs + KEEP_MS,
+      facts: history.map((e) => ({ fingerprint: eventFingerprint(e), timeMs: e.timeMs })),
+    });
   }
 
-  /** True (and the fact is used up) when the rebuild already covered this live event. */
-  consume(event: ChangeEvent): boolean {
-    const facts = this.byChange.get(event.change.number);
+  /** True (and the fact is used up) when a rebuild already covered this live event. */
+  consume(event: ChangeEvent, nowMs = Date.now()): boolean {
+    if (this.byChange.size === 0) {
+      return false;
+    }
+    this.expire(nowMs);
+    const facts = this.byChange.get(event.change.number)?.facts;
     if (!facts) {
       return false;
     }
@@ -36,5 +48,13 @@ export class RebuiltFacts {
 
   get size(): number {
     return this.byChange.size;
+  }
+
+  private expire(nowMs: number): void {
+    for (const [n, entry] of this.byChange) {
+      if (entry.expiresMs <= nowMs) {
+        this.byChange.delete(n);
+      }
+    }
   }
 }

@@ -67,7 +67,13 @@ export class Reconciler {
   async walk(
     sinceMs: number,
     untilMs: number,
-    options: { cursorKey?: string; onProgress?: (p: WalkProgress) => void; signal?: AbortSignal } = {},
+    options: {
+      cursorKey?: string;
+      onProgress?: (p: WalkProgress) => void;
+      signal?: AbortSignal;
+      /** Collects the numbers of the changes visited. */
+      visited?: Set<number>;
+    } = {},
   ): Promise<WalkCursor> {
     let cursor: WalkCursor = { sinceMs, untilMs, cursorMs: untilMs, skip: 0, changes: 0, spans: 0 };
     if (options.cursorKey) {
@@ -103,6 +109,7 @@ export class Reconciler {
       for (const rc of page) {
         cursor.spans += this.rebuild(rc);
         cursor.changes += 1;
+        options.visited?.add(rc._number);
       }
       const oldest = Math.floor((parseGerritTimestamp(page[page.length - 1]?.updated) ?? cursor.sinceMs) / 1000) * 1000;
       const more = page.length > 0 && page[page.length - 1]._more_changes === true;
@@ -129,4 +136,31 @@ export class Reconciler {
     }
     return cursor;
   }
+
+  /**
+   * Closes open changes that Gerrit no longer has. REST never lists a deleted change, so a deletion
+   * missed while disconnected is found by asking for the open changes the walk did not visit.
+   * Gerrit keeps no record of when a change was deleted: it is closed at its last known event.
+   */
+  async closeDeletedChanges(visited: Set<number>): Promise<number[]> {
+    const candidates = this.store
+      .listOpenChanges()
+      .map((c) => c.number)
+      .filter((n) => !visited.has(n));
+    const deleted: number[] = [];
+    for (let i = 0; i < candidates.length; i += BATCH) {
+      const batch = candidates.slice(i, i + BATCH);
+      const found = await this.rest.findChanges(batch);
+      for (const n of batch.filter((x) => !found.has(x))) {
+        if (!(await this.rest.exists(n))) {
+          this.ingestor.closeDeletedChange(n);
+          deleted.push(n);
+        }
+      }
+    }
+    return deleted;
+  }
 }
+
+/** Change numbers asked for in one query. */
+const BATCH = 50;

@@ -588,16 +588,27 @@ function ordinal(c: OpenChange, prefix: string): string {
 /** Builds the spans of one change's trace: ids, parents, clamped times, defined attributes. */
 class SpanWriter {
   readonly spans: SpanRecord[] = [];
-  private readonly key: string;
-  private readonly traceId: string;
-  private readonly rootId: string;
+  private readonly serverId: string;
+  private readonly changeNumber: number;
+  // Hashed on first use: most events of a busy stream are instants on known patch sets, and some
+  // produce no span at all.
+  private key = '';
+  private traceId = '';
+  private rootId = '';
   private lastPatchSet = 0;
   private lastPatchSetId = '';
 
   constructor(serverId: string, changeNumber: number) {
-    this.key = traceKey(serverId, changeNumber);
-    this.traceId = traceIdFor(serverId, changeNumber);
-    this.rootId = spanIdFor(this.key, 'change');
+    this.serverId = serverId;
+    this.changeNumber = changeNumber;
+  }
+
+  private ids(): void {
+    if (this.key === '') {
+      this.key = traceKey(this.serverId, this.changeNumber);
+      this.traceId = traceIdFor(this.serverId, this.changeNumber);
+      this.rootId = spanIdFor(this.key, 'change');
+    }
   }
 
   private patchSetId(patchSet: number): string {
@@ -614,6 +625,7 @@ class SpanWriter {
     attributes: Record<string, AttributeValue | undefined>,
     status: SpanStatus,
   ): void {
+    this.ids();
     this.push(SpanName.change, this.rootId, undefined, startMs, endMs, attributes, status);
   }
 
@@ -637,6 +649,7 @@ class SpanWriter {
     attributes: Record<string, AttributeValue | undefined>,
     status: SpanStatus = 'unset',
   ): void {
+    this.ids();
     // Patch set spans hang off the change; everything on a patch set hangs off that patch set.
     const parent = name === SpanName.patchSet || patchSet === undefined ? this.rootId : this.patchSetId(patchSet);
     if (patchSet !== undefined && name !== SpanName.patchSet) {

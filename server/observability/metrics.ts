@@ -69,6 +69,11 @@ export class SidecarMetrics {
     help: 'Age of the newest processed event when it was processed (wall clock minus eventCreatedOn).',
     registers: [this.registry],
   });
+  readonly liveEventsCoveredByRebuild = new Counter({
+    name: 'reviewtrace_live_events_covered_by_rebuild_total',
+    help: 'Live events skipped because a rebuild from REST history had just applied them.',
+    registers: [this.registry],
+  });
   readonly reconciledChanges = new Counter({
     name: 'reviewtrace_reconciled_changes_total',
     help: 'Changes rebuilt from Gerrit history (reconcile and backfill).',

@@ -78,11 +78,13 @@ export class TempoServer {
   }
 
   /**
-   * Stops Tempo. SIGKILL after a short grace: Tempo 2.8 can hang on SIGTERM after a query
-   * (see scripts/tempo/README.md); what it accepted is in its WAL and survives.
+   * Stops Tempo: flush, SIGTERM, SIGKILL after a grace period, because Tempo 2.8 can hang on
+   * SIGTERM after a query (see scripts/tempo/README.md).
    */
   async stop(): Promise<void> {
-    await this.process?.stop(3_000);
+    // Cut blocks first: a killed Tempo drops a WAL block it cannot replay.
+    await fetch(`${this.url}/flush`).catch(() => undefined);
+    await this.process?.stop(5_000);
   }
 
   async trace(traceId: string): Promise<TempoSpan[]> {
