@@ -1,6 +1,8 @@
 // npm run bench:ingest — one JSON line: our throughput for parse → open-change state → spans →
 // OTLP protobuf encoding (no network, no database) over a synthetic stream, beside the plain
-// JSON.parse of the very same lines measured in the same run. Median of --runs runs.
+// JSON.parse of the very same lines measured in the same run. Median of --runs runs. It runs with
+// the heap settings the sidecar is run with (package.json "server", docs/configuration.md), so
+// peakRssMb is what a running sidecar would use.
 import { parseArgs } from 'node:util';
 import { cpus } from 'node:os';
 import { createSpanEncoder, referenceEncode } from '../server/export/otlp-encoding.ts';

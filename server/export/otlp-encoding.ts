@@ -61,7 +61,7 @@ export function referenceEncode(records: SpanRecord[], options: ResourceOptions)
       endTime: hrTime(record.endMs),
       duration: hrTime(record.endMs - record.startMs),
       status: { code: STATUS[record.status] },
-      attributes: record.attributes,
+      attributes: Object.fromEntries(Object.entries(record.attributes).filter(([, v]) => v !== undefined)),
       links: [],
       events: [],
       ended: true,

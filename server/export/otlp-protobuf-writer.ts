@@ -107,7 +107,10 @@ export class OtlpProtobufWriter {
     this.tag(8, WIRE_FIXED64);
     this.fixed64Nanos(s.endMs);
     for (const key in s.attributes) {
-      this.keyValue(9, key, s.attributes[key]);
+      const value = s.attributes[key];
+      if (value !== undefined) {
+        this.keyValue(9, key, value);
+      }
     }
     this.tag(10, WIRE_VARINT);
     this.varint(0);

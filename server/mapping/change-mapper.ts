@@ -667,13 +667,6 @@ class SpanWriter {
     attributes: Record<string, AttributeValue | undefined>,
     status: SpanStatus,
   ): void {
-    const clean: Record<string, AttributeValue> = {};
-    for (const k in attributes) {
-      const v = attributes[k];
-      if (v !== undefined) {
-        clean[k] = v;
-      }
-    }
     this.spans.push({
       traceId: this.traceId,
       spanId,
@@ -682,7 +675,7 @@ class SpanWriter {
       startMs,
       endMs: Math.max(endMs, startMs + INSTANT_MS),
       status,
-      attributes: clean,
+      attributes,
     });
   }
 }

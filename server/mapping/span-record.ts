@@ -14,5 +14,6 @@ export interface SpanRecord {
   startMs: number;
   endMs: number;
   status: SpanStatus;
-  attributes: Record<string, AttributeValue>;
+  /** An undefined value means the attribute is absent (JSON and the OTLP writer skip it). */
+  attributes: Record<string, AttributeValue | undefined>;
 }
