@@ -83,9 +83,13 @@ export interface ApplyResult {
 }
 
 const INSTANT_MS = 1;
+/** Changes whose ids are cached; more than are usually open at once. */
+const ID_CACHE_SIZE = 20_000;
 
 export class ChangeMapper {
   private readonly options: MapperOptions;
+  /** Per-change ids; bounded, because it is only a cache (everything in it is derivable). */
+  private readonly idCache = new Map<number, ChangeIds>();
 
   constructor(options: MapperOptions) {
     this.options = options;
@@ -93,7 +97,25 @@ export class ChangeMapper {
 
   /** The id of a change's root span, which is exported when the change closes. */
   rootSpanId(changeNumber: number): string {
-    return spanIdFor(traceKey(this.options.serverId, changeNumber), 'change');
+    return this.idsFor(changeNumber).rootId;
+  }
+
+  private idsFor(changeNumber: number): ChangeIds {
+    let ids = this.idCache.get(changeNumber);
+    if (!ids) {
+      if (this.idCache.size >= ID_CACHE_SIZE) {
+        this.idCache.clear();
+      }
+      const key = traceKey(this.options.serverId, changeNumber);
+      ids = {
+        key,
+        traceId: traceIdFor(this.options.serverId, changeNumber),
+        rootId: spanIdFor(key, 'change'),
+        patchSetIds: new Map(),
+      };
+      this.idCache.set(changeNumber, ids);
+    }
+    return ids;
   }
 
   isBot(account: Account | undefined): boolean {
@@ -115,7 +137,7 @@ export class ChangeMapper {
   /** Applies one event. `change` is the stored state (undefined if the change is not open here). */
   applyEvent(change: OpenChange | undefined, event: ChangeEvent): ApplyResult {
     const c = change ?? this.startChange(event);
-    const out = new SpanWriter(this.options.serverId, c.number);
+    const out = new SpanWriter(this.idsFor(c.number));
     refreshChangeFields(c, event);
     // A higher patch set number opens that patch set, even if its patchset-created was missed.
     const reopening = event.type === 'change-restored' && !c.current;
@@ -586,37 +608,30 @@ function ordinal(c: OpenChange, prefix: string): string {
 }
 
 /** Builds the spans of one change's trace: ids, parents, clamped times, defined attributes. */
+/** The ids every span of one change needs, hashed once per change (see ChangeMapper.idsFor). */
+interface ChangeIds {
+  key: string;
+  traceId: string;
+  rootId: string;
+  patchSetIds: Map<number, string>;
+}
+
+/** Builds the spans of one change's trace: ids, parents, clamped times. */
 class SpanWriter {
   readonly spans: SpanRecord[] = [];
-  private readonly serverId: string;
-  private readonly changeNumber: number;
-  // Hashed on first use: most events of a busy stream are instants on known patch sets, and some
-  // produce no span at all.
-  private key = '';
-  private traceId = '';
-  private rootId = '';
-  private lastPatchSet = 0;
-  private lastPatchSetId = '';
+  private readonly ids: ChangeIds;
 
-  constructor(serverId: string, changeNumber: number) {
-    this.serverId = serverId;
-    this.changeNumber = changeNumber;
-  }
-
-  private ids(): void {
-    if (this.key === '') {
-      this.key = traceKey(this.serverId, this.changeNumber);
-      this.traceId = traceIdFor(this.serverId, this.changeNumber);
-      this.rootId = spanIdFor(this.key, 'change');
-    }
+  constructor(ids: ChangeIds) {
+    this.ids = ids;
   }
 
   private patchSetId(patchSet: number): string {
-    if (this.lastPatchSet !== patchSet) {
-      this.lastPatchSet = patchSet;
-      this.lastPatchSetId = spanIdFor(this.key, `patchset/${patchSet}`);
+    let id = this.ids.patchSetIds.get(patchSet);
+    if (id === undefined) {
+      id = spanIdFor(this.ids.key, `patchset/${patchSet}`);
+      this.ids.patchSetIds.set(patchSet, id);
     }
-    return this.lastPatchSetId;
+    return id;
   }
 
   root(
@@ -625,8 +640,7 @@ class SpanWriter {
     attributes: Record<string, AttributeValue | undefined>,
     status: SpanStatus,
   ): void {
-    this.ids();
-    this.push(SpanName.change, this.rootId, undefined, startMs, endMs, attributes, status);
+    this.push(SpanName.change, this.ids.rootId, undefined, startMs, endMs, attributes, status);
   }
 
   instant(
@@ -649,13 +663,12 @@ class SpanWriter {
     attributes: Record<string, AttributeValue | undefined>,
     status: SpanStatus = 'unset',
   ): void {
-    this.ids();
     // Patch set spans hang off the change; everything on a patch set hangs off that patch set.
-    const parent = name === SpanName.patchSet || patchSet === undefined ? this.rootId : this.patchSetId(patchSet);
+    const parent = name === SpanName.patchSet || patchSet === undefined ? this.ids.rootId : this.patchSetId(patchSet);
     if (patchSet !== undefined && name !== SpanName.patchSet) {
       attributes[Attr.patchSetNumber] = patchSet;
     }
-    this.push(name, spanIdFor(this.key, spanKey), parent, startMs, endMs, attributes, status);
+    this.push(name, spanIdFor(this.ids.key, spanKey), parent, startMs, endMs, attributes, status);
   }
 
   private push(
@@ -668,7 +681,7 @@ class SpanWriter {
     status: SpanStatus,
   ): void {
     this.spans.push({
-      traceId: this.traceId,
+      traceId: this.ids.traceId,
       spanId,
       parentSpanId,
       name,
