@@ -12,6 +12,8 @@ import { ChangeMapper } from './mapping/change-mapper.ts';
 import type { Logger } from './observability/logger.ts';
 import { SidecarMetrics } from './observability/metrics.ts';
 import { IngestStore } from './store/ingest-store.ts';
+import { ChangeQueryService } from './query/change-query.ts';
+import { TempoReader } from './query/tempo-reader.ts';
 
 // Wires the parts of a running sidecar: store, mapper, ingestor, exporter, and (when configured)
 // the Gerrit stream and the REST reconciler. Live lines that arrive while a reconcile runs are
@@ -27,6 +29,8 @@ export class Sidecar {
   readonly exporter: TempoExporter;
   readonly drainer: OutboxDrainer;
   readonly rest: GerritRest | undefined;
+  readonly tempoReader: TempoReader;
+  readonly queries: ChangeQueryService;
   readonly reconciler: Reconciler | undefined;
   stream: GerritStream | undefined;
   private reconciling: Promise<void> | undefined;
@@ -61,6 +65,13 @@ export class Sidecar {
       { serviceName: config.serviceName, serverAddress: config.serverId },
     );
     this.drainer = new OutboxDrainer(this.store, this.exporter, config.export, metrics, log);
+    this.tempoReader = new TempoReader(config.tempo.queryUrl, tempoHeaders(config), config.tempo.timeoutMs);
+    this.queries = new ChangeQueryService(this.tempoReader, this.store, this.mapper, {
+      serverId: config.serverId,
+      serviceName: config.serviceName,
+      maxChanges: config.query.maxChanges,
+      cacheTtlMs: config.query.cacheSeconds * 1000,
+    });
     if (config.gerrit.http) {
       this.rest = new GerritRest(config.gerrit.http);
       this.reconciler = new Reconciler(

@@ -1,4 +1,5 @@
 import { startHttpServer } from '../http/http-server.ts';
+import { createQueryApi } from '../http/query-api.ts';
 import { DEMO_DEFAULTS, demoSpanMs, demoStreamEvents } from '../demo/review-history.ts';
 import { parseStreamEvent } from '../gerrit/stream-events.ts';
 import { Sidecar } from '../sidecar.ts';
@@ -21,7 +22,7 @@ const BATCH = 1000;
 export async function demoCommand(options: DemoOptions): Promise<void> {
   const { config, log } = loadOrExit(options);
   const sidecar = new Sidecar(config, log);
-  const server = await startHttpServer(sidecar);
+  const server = await startHttpServer(sidecar, createQueryApi(sidecar.queries));
   sidecar.drainer.start();
   const changes = Number(options.changes);
   const seed = Number(options.seed);

@@ -1,4 +1,5 @@
 import { startHttpServer } from '../http/http-server.ts';
+import { createQueryApi } from '../http/query-api.ts';
 import { Sidecar } from '../sidecar.ts';
 import { loadOrExit, untilSignal, type CommonOptions } from './common.ts';
 
@@ -11,7 +12,7 @@ export async function runCommand(options: CommonOptions): Promise<void> {
     process.exit(2);
   }
   const sidecar = new Sidecar(config, log);
-  const server = await startHttpServer(sidecar);
+  const server = await startHttpServer(sidecar, createQueryApi(sidecar.queries));
   log.info(
     {
       http: server.address(),

@@ -131,6 +131,15 @@ const configSchema = z
     tempo: tempoSchema,
     export: exportSchema,
     mapping: mappingSchema,
+    query: z
+      .object({
+        /** Closed changes read from Tempo for one time range, at most. */
+        maxChanges: z.number().int().min(1).max(100_000).default(20_000),
+        /** How long one Tempo search result serves list requests (paging, sorting, filtering). */
+        cacheSeconds: z.number().int().min(0).default(15),
+      })
+      .strict()
+      .default({ maxChanges: 20_000, cacheSeconds: 15 }),
     http: z
       .object({
         host: z.string().min(1).default('0.0.0.0'),

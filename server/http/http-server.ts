@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
+import type { SidecarStatus } from '../../src/review-model/code-review-api.ts';
 import type { Sidecar } from '../sidecar.ts';
 
 // /health (the process is up), /ready (it can do its job), /metrics (Prometheus), and the query API
@@ -21,16 +22,7 @@ function tokenMatches(header: string | undefined, token: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-export interface Readiness {
-  ready: boolean;
-  gerrit: { configured: boolean; connected: boolean; lastError?: string };
-  tempo: { accepting: boolean; lastError?: string };
-  outbox: { spans: number; bytes: number; fill: number };
-  deadLetters: number;
-  watermark?: string;
-}
-
-export function readiness(sidecar: Sidecar): Readiness {
+export function readiness(sidecar: Sidecar): SidecarStatus {
   const depth = sidecar.store.outboxDepth();
   const ssh = sidecar.config.gerrit.ssh !== undefined;
   const connected = sidecar.stream?.connected ?? false;
@@ -77,7 +69,15 @@ export function startHttpServer(sidecar: Sidecar, api?: ApiHandler): Promise<Ser
           return;
         }
         if (url.pathname === '/api/status') {
-          sendJson(res, 200, readiness(sidecar));
+          const status: SidecarStatus = readiness(sidecar);
+          try {
+            await sidecar.tempoReader.reachable();
+            status.tempo.queryReachable = true;
+          } catch (err) {
+            status.tempo.queryReachable = false;
+            status.tempo.queryError = (err as Error).message;
+          }
+          sendJson(res, 200, status);
           return;
         }
         if (api && (await api(req, url, res))) {

@@ -566,6 +566,7 @@ export function changeAttributes(c: OpenChange): Record<string, AttributeValue |
     [Attr.timeToFirstReviewMs]: c.firstReviewMs === undefined ? undefined : Math.max(0, c.firstReviewMs - c.createdMs),
     [Attr.reviewRounds]: c.reviewedPatchSets.length,
     [Attr.reviewerCount]: Object.keys(c.reviewers).length,
+    [Attr.reviewers]: Object.keys(c.reviewers).length > 0 ? Object.keys(c.reviewers).sort() : undefined,
     [Attr.commentCount]: c.commentCount,
   };
 }

@@ -40,7 +40,17 @@ export interface ChangeSummary {
   source: 'tempo' | 'overlay';
 }
 
-export const SORT_KEYS = ['number', 'subject', 'project', 'owner', 'status', 'patchSets', 'timeToFirstReview', 'timeToMergeOrAge', 'created'] as const;
+export const SORT_KEYS = [
+  'number',
+  'subject',
+  'project',
+  'owner',
+  'status',
+  'patchSets',
+  'timeToFirstReview',
+  'timeToMergeOrAge',
+  'created',
+] as const;
 export type SortKey = (typeof SORT_KEYS)[number];
 
 export type StatusFilter = 'all' | 'open' | 'merged' | 'abandoned';
@@ -123,7 +133,20 @@ export interface TimelineLane {
   bars: TimelineBar[];
 }
 
-export type MarkerKind = 'vote' | 'comment' | 'reviewer.added' | 'reviewer.removed' | 'vote.deleted' | 'wip' | 'private' | 'topic' | 'hashtags' | 'restore' | 'abandon' | 'submit' | 'delete';
+export type MarkerKind =
+  | 'vote'
+  | 'comment'
+  | 'reviewer.added'
+  | 'reviewer.removed'
+  | 'vote.deleted'
+  | 'wip'
+  | 'private'
+  | 'topic'
+  | 'hashtags'
+  | 'restore'
+  | 'abandon'
+  | 'submit'
+  | 'delete';
 
 export interface TimelineMarker {
   /** The lane it is drawn on. */

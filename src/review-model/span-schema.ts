@@ -58,6 +58,7 @@ export const Attr = {
   timeToMergeMs: 'gerrit.review.time_to_merge_ms',
   reviewRounds: 'gerrit.review.rounds',
   reviewerCount: 'gerrit.review.reviewer_count',
+  reviewers: 'gerrit.reviewers',
   commentCount: 'gerrit.review.comment_count',
   // patch set
   patchSetNumber: 'gerrit.patchset.number',

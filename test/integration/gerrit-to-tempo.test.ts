@@ -16,6 +16,7 @@ import { SidecarProcess, spanIdOf, traceIdOf } from '../support/sidecar.ts';
 import { TcpProxy } from '../support/tcp-proxy.ts';
 import { TempoServer, type TempoSpan } from '../support/tempo.ts';
 import { waitFor } from '../support/wait.ts';
+import type { ApiError, ChangeDetailResponse, ChangeListResponse } from '../../src/review-model/code-review-api.ts';
 
 // Gerrit → sidecar → Tempo with the real programs: Gerrit 3.10 driven over REST, the sidecar's CLI
 // in its own process following stream-events over SSH (through a TCP proxy the fault test cuts),
@@ -237,6 +238,83 @@ describe('Gerrit → sidecar → Tempo (real Gerrit, real Tempo)', { timeout: 1_
     );
     assert.equal(await sidecar.metric('reviewtrace_gerrit_bad_lines_total', { reason: 'malformed' }), 0);
     assert.ok((await sidecar.metric('reviewtrace_gerrit_events_total', { type: 'comment-added' })) > 24);
+  });
+
+  it('the query API lists, filters and explains the reviewed changes', async () => {
+    const api = (path: string, token: string | null = sidecar.apiToken) =>
+      fetch(`${sidecar.url}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+    assert.equal((await api('/api/changes?from=0&to=1', null)).status, 401);
+    assert.equal((await api('/api/changes?from=0&to=1', 'wrong-token-0123456789')).status, 401);
+    const bad = await api('/api/changes?from=0&to=1&sort=nonsense');
+    assert.equal(bad.status, 400);
+    assert.match(((await bad.json()) as ApiError).error, /sort/);
+    const now = Date.now();
+    const range = `from=${now - 3 * 3_600_000}&to=${now + 60_000}`;
+    const list = await waitFor('every live change listed', async () => {
+      const body = (await (
+        await api(`/api/changes?${range}&project=live-reviews&includeBots=true&limit=1000`)
+      ).json()) as ChangeListResponse;
+      return body.total === liveRuns.length ? body : undefined;
+    });
+    assert.equal(list.sources.tempo, 'ok');
+    const byNumber = new Map(list.changes.map((c) => [c.number, c]));
+    const expectedStatus = (r: ScenarioRun) =>
+      r.deleted ? 'DELETED' : r.open ? 'NEW' : r.title.startsWith('abandoned after') ? 'ABANDONED' : 'MERGED';
+    for (const run of liveRuns) {
+      const c = byNumber.get(run.number);
+      assert.ok(c, `change ${run.number} listed`);
+      assert.equal(c.status, expectedStatus(run), `change ${run.number} "${run.title}"`);
+      assert.equal(c.source, run.open ? 'overlay' : 'tempo');
+      assert.equal(c.owner, run.cast.owner);
+      assert.equal(c.traceId, traceIdOf(serverId, run.number));
+    }
+    assert.deepEqual([list.stats.count, list.stats.open, list.stats.merged, list.stats.abandoned], [24, 9, 9, 3]);
+    assert.ok((list.stats.timeToMerge.medianMs ?? 0) > 0);
+    const bobs = (await (
+      await api(`/api/changes?${range}&project=live-reviews&reviewer=bob&status=merged`)
+    ).json()) as ChangeListResponse;
+    assert.ok(bobs.total > 0 && bobs.changes.every((c) => c.reviewers.includes('bob') && c.status === 'MERGED'));
+    const page = (await (
+      await api(`/api/changes?${range}&project=live-reviews&sort=number&dir=asc&offset=5&limit=5`)
+    ).json()) as ChangeListResponse;
+    assert.deepEqual(
+      page.changes.map((c) => c.number),
+      [...list.changes.map((c) => c.number)].sort((a, b) => a - b).slice(5, 10),
+    );
+
+    const twoRounds = liveRuns.find((r) => r.title.startsWith('two rounds'));
+    assert.ok(twoRounds);
+    const detail = (await (await api(`/api/changes/${twoRounds.number}`)).json()) as ChangeDetailResponse;
+    const { first, second } = twoRounds.cast;
+    const byWho = [first, second].sort();
+    assert.deepEqual(
+      detail.timeline.lanes.map((l) => l.id),
+      [
+        'change',
+        'patchset-1',
+        'ci-1-ci-bot',
+        ...byWho.map((w) => `review-1-${w}`),
+        'patchset-2',
+        'ci-2-ci-bot',
+        ...byWho.map((w) => `review-2-${w}`),
+      ],
+    );
+    assert.equal(detail.timeline.markers.filter((m) => m.kind === 'vote').length, 5);
+    assert.ok(
+      detail.timeline.waiting.some((w) => w.on === 'ci') && detail.timeline.waiting.some((w) => w.on === 'reviewers'),
+    );
+    const ciOnly = liveRuns.find((r) => r.title.startsWith('only CI'));
+    assert.ok(ciOnly);
+    const open = (await (await api(`/api/changes/${ciOnly.number}`)).json()) as ChangeDetailResponse;
+    assert.deepEqual(
+      open.timeline.lanes.map((l) => [l.id, l.bars[0].open]),
+      [
+        ['change', true],
+        ['patchset-1', true],
+        ['ci-1-ci-bot', false],
+      ],
+    );
+    assert.equal((await api('/api/changes/999999')).status, 404);
   });
 
   it('a backfill into an empty database and another Tempo gives the same span ids', async () => {

@@ -1,0 +1,137 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { ChangeSummary } from '../../src/review-model/code-review-api.ts';
+import { ChangeMapper } from '../mapping/change-mapper.ts';
+import { IngestStore } from '../store/ingest-store.ts';
+import { ChangeQueryService, facetsOf, filterChanges, mergeOrAgeMs, sortChanges } from './change-query.ts';
+import { TempoReader } from './tempo-reader.ts';
+
+const c = (over: Partial<ChangeSummary>): ChangeSummary => ({
+  number: 1,
+  subject: 's',
+  project: 'p',
+  branch: 'main',
+  owner: 'alice',
+  ownerIsBot: false,
+  status: 'MERGED',
+  wip: false,
+  createdMs: 0,
+  patchSets: 1,
+  rounds: 1,
+  reviewers: [],
+  traceId: 't',
+  source: 'tempo',
+  ...over,
+});
+
+const all = [
+  c({
+    number: 1,
+    project: 'web',
+    owner: 'alice',
+    reviewers: ['bob'],
+    status: 'MERGED',
+    timeToFirstReviewMs: 50,
+    timeToMergeMs: 500,
+  }),
+  c({ number: 2, project: 'core', owner: 'bob', reviewers: ['alice', 'carol'], status: 'NEW', createdMs: 100 }),
+  c({
+    number: 3,
+    project: 'core',
+    owner: 'renovate-bot',
+    ownerIsBot: true,
+    status: 'ABANDONED',
+    closedMs: 300,
+    timeToFirstReviewMs: 10,
+  }),
+  c({
+    number: 4,
+    project: 'web',
+    branch: 'release',
+    owner: 'carol',
+    reviewers: ['bob'],
+    status: 'MERGED',
+    timeToMergeMs: 100,
+  }),
+];
+
+describe('change list logic', () => {
+  it('filters by every field, bots only when asked', () => {
+    const nums = (q: Parameters<typeof filterChanges>[1]) => filterChanges(all, q).map((x) => x.number);
+    assert.deepEqual(nums({ from: 0, to: 1 }), [1, 2, 4], 'bots are out by default');
+    assert.deepEqual(nums({ from: 0, to: 1, includeBots: true }), [1, 2, 3, 4]);
+    assert.deepEqual(nums({ from: 0, to: 1, project: ['web'] }), [1, 4]);
+    assert.deepEqual(nums({ from: 0, to: 1, project: ['web', 'core'], branch: ['release'] }), [4]);
+    assert.deepEqual(nums({ from: 0, to: 1, reviewer: ['bob'] }), [1, 4]);
+    assert.deepEqual(nums({ from: 0, to: 1, owner: ['bob'] }), [2]);
+    assert.deepEqual(nums({ from: 0, to: 1, status: 'open' }), [2]);
+    assert.deepEqual(nums({ from: 0, to: 1, status: 'abandoned', includeBots: true }), [3]);
+  });
+
+  it('sorts both ways, missing values last', () => {
+    const sorted = (key: Parameters<typeof sortChanges>[1], dir: 'asc' | 'desc') => {
+      const xs = [...all];
+      sortChanges(xs, key, dir, 1000);
+      return xs.map((x) => x.number);
+    };
+    assert.deepEqual(sorted('timeToFirstReview', 'asc'), [3, 1, 4, 2]);
+    assert.deepEqual(sorted('timeToFirstReview', 'desc'), [1, 3, 4, 2]);
+    assert.deepEqual(sorted('project', 'asc'), [3, 2, 4, 1]);
+    // merge time for merged, age for open (1000 - 100), time to close for abandoned
+    assert.deepEqual(sorted('timeToMergeOrAge', 'desc'), [2, 1, 3, 4]);
+    assert.equal(mergeOrAgeMs(all[1], 1000), 900);
+  });
+
+  it('offers every value present as a facet', () => {
+    assert.deepEqual(facetsOf(all), {
+      projects: ['core', 'web'],
+      branches: ['main', 'release'],
+      owners: ['alice', 'bob', 'carol', 'renovate-bot'],
+      reviewers: ['alice', 'bob', 'carol'],
+    });
+  });
+
+  it('reads a closed change from its root span, and a later submit wins over a first abandon', () => {
+    const mapper = new ChangeMapper({
+      serverId: 's',
+      botPatterns: [/-bot$/],
+      commentMaxChars: 10,
+      ciLabel: 'Verified',
+    });
+    const store = new IngestStore(':memory:');
+    const service = new ChangeQueryService(new TempoReader('http://127.0.0.1:9', {}, 1000), store, mapper, {
+      serverId: 's',
+      serviceName: 'gerrit',
+      maxChanges: 10,
+      cacheTtlMs: 0,
+    });
+    const row = {
+      traceId: 'a'.repeat(32),
+      startMs: 1000,
+      endMs: 5000,
+      attributes: {
+        'vcs.change.id': '42',
+        'gerrit.change.status': 'ABANDONED',
+        'gerrit.owner': 'dependabot-bot',
+        'gerrit.reviewers': ['x', 'y'],
+        'gerrit.patchset.count': 3,
+      },
+    };
+    const abandoned = service.fromRoot(row);
+    assert.deepEqual(
+      [
+        abandoned?.number,
+        abandoned?.status,
+        abandoned?.closedMs,
+        abandoned?.ownerIsBot,
+        abandoned?.reviewers,
+        abandoned?.patchSets,
+      ],
+      [42, 'ABANDONED', 5000, true, ['x', 'y'], 3],
+    );
+    const merged = service.fromRoot(row, 9000);
+    assert.deepEqual([merged?.status, merged?.closedMs, merged?.timeToMergeMs], ['MERGED', 9000, 8000]);
+    assert.equal(service.fromRoot({ ...row, attributes: {} }), undefined, 'no change number, no row');
+    store.close();
+  });
+});

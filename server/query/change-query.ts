@@ -1,0 +1,305 @@
+import type {
+  ChangeDetailResponse,
+  ChangeListQuery,
+  ChangeListResponse,
+  ChangeStatus,
+  ChangeSummary,
+  Facets,
+  SortKey,
+} from '../../src/review-model/code-review-api.ts';
+import { buildChangeTimeline, type OpenChangeView } from '../../src/review-model/change-timeline.ts';
+import { headlineStats } from '../../src/review-model/review-metrics.ts';
+import { Attr } from '../../src/review-model/span-schema.ts';
+import type { ChangeMapper, OpenChange } from '../mapping/change-mapper.ts';
+import { traceIdFor } from '../mapping/span-ids.ts';
+import type { IngestStore } from '../store/ingest-store.ts';
+import type { SpanRow, TempoReader } from './tempo-reader.ts';
+
+// The query API's logic: closed changes come from Tempo (one search for the root spans in range),
+// open ones from the sidecar's own overlay; the merged set is filtered, sorted, paged and
+// summarised. The Tempo search result is cached briefly, so paging through 5,000 changes costs one
+// search.
+
+/** Root span attributes the list needs, in one TraceQL select. */
+const SELECT = [
+  Attr.changeNumber,
+  Attr.changeTitle,
+  Attr.project,
+  Attr.branch,
+  Attr.owner,
+  Attr.ownerName,
+  Attr.changeStatus,
+  Attr.changeUrl,
+  Attr.patchSetCount,
+  Attr.reviewRounds,
+  Attr.reviewers,
+  Attr.timeToFirstReviewMs,
+  Attr.timeToMergeMs,
+];
+
+export interface QueryOptions {
+  serverId: string;
+  serviceName: string;
+  /** At most this many closed changes are read from Tempo for one range. */
+  maxChanges: number;
+  cacheTtlMs: number;
+}
+
+const STATUSES = new Set<ChangeStatus>(['NEW', 'MERGED', 'ABANDONED', 'DELETED']);
+const str = (v: unknown): string | undefined => (v === undefined ? undefined : String(v));
+const num = (v: unknown): number | undefined => (v === undefined || v === '' ? undefined : Number(v));
+
+export class ChangeQueryService {
+  private readonly tempo: TempoReader;
+  private readonly store: IngestStore;
+  private readonly mapper: ChangeMapper;
+  private readonly options: QueryOptions;
+  private readonly cache = new Map<string, { atMs: number; rows: Promise<{ roots: SpanRow[]; submits: SpanRow[] }> }>();
+
+  constructor(tempo: TempoReader, store: IngestStore, mapper: ChangeMapper, options: QueryOptions) {
+    this.tempo = tempo;
+    this.store = store;
+    this.mapper = mapper;
+    this.options = options;
+  }
+
+  /**
+   * Root spans of the closed changes in range, and the `submit` spans there: a change abandoned,
+   * restored and then merged keeps the root from its first close (Tempo keeps the first copy),
+   * so its final outcome is read from its submit span.
+   */
+  private closedRows(fromMs: number, toMs: number, nowMs: number): Promise<{ roots: SpanRow[]; submits: SpanRow[] }> {
+    const key = `${fromMs}:${toMs}`;
+    const hit = this.cache.get(key);
+    if (hit && nowMs - hit.atMs < this.options.cacheTtlMs) {
+      return hit.rows;
+    }
+    for (const [k, v] of this.cache) {
+      if (nowMs - v.atMs >= this.options.cacheTtlMs) {
+        this.cache.delete(k);
+      }
+    }
+    const { maxChanges, serviceName } = this.options;
+    const rows = Promise.all([
+      this.tempo.searchSpans('change', fromMs, toMs, SELECT, maxChanges, serviceName),
+      this.tempo.searchSpans('submit', fromMs, toMs, [], maxChanges, serviceName),
+    ]).then(([roots, submits]) => ({ roots, submits }));
+    rows.catch(() => this.cache.delete(key));
+    this.cache.set(key, { atMs: nowMs, rows });
+    return rows;
+  }
+
+  /** A closed change from its root span; `submittedMs` when a submit span says it merged after all. */
+  fromRoot(row: SpanRow, submittedMs?: number): ChangeSummary | undefined {
+    const a = row.attributes;
+    const number = num(a[Attr.changeNumber]);
+    if (number === undefined || !Number.isInteger(number)) {
+      return undefined;
+    }
+    const status = str(a[Attr.changeStatus]) as ChangeStatus | undefined;
+    const owner = str(a[Attr.owner]) ?? 'unknown';
+    const ownerName = str(a[Attr.ownerName]);
+    const reviewers = a[Attr.reviewers];
+    return {
+      number,
+      subject: str(a[Attr.changeTitle]) ?? '',
+      project: str(a[Attr.project]) ?? 'unknown',
+      branch: str(a[Attr.branch]) ?? 'unknown',
+      owner,
+      ownerName,
+      ownerIsBot: this.mapper.isBot({ key: owner, username: owner, name: ownerName }),
+      status: submittedMs !== undefined ? 'MERGED' : status && STATUSES.has(status) ? status : 'MERGED',
+      wip: false,
+      createdMs: row.startMs,
+      closedMs: submittedMs ?? row.endMs,
+      patchSets: num(a[Attr.patchSetCount]) ?? 0,
+      rounds: num(a[Attr.reviewRounds]) ?? 0,
+      reviewers: Array.isArray(reviewers) ? reviewers : typeof reviewers === 'string' ? [reviewers] : [],
+      timeToFirstReviewMs: num(a[Attr.timeToFirstReviewMs]),
+      timeToMergeMs: num(a[Attr.timeToMergeMs]) ?? (submittedMs === undefined ? undefined : submittedMs - row.startMs),
+      traceId: row.traceId,
+      url: str(a[Attr.changeUrl]),
+      source: 'tempo',
+    };
+  }
+
+  fromOpen(c: OpenChange, nowMs: number): ChangeSummary {
+    const pending = Object.values(c.pendingReviews);
+    const waitingOnReviewers = pending.map((p) => p.reviewer.key).sort();
+    const waitingSinceMs =
+      pending.length > 0 ? Math.min(...pending.map((p) => p.startMs)) : (c.current?.createdMs ?? c.createdMs);
+    return {
+      number: c.number,
+      subject: c.subject ?? '',
+      project: c.project,
+      branch: c.branch,
+      owner: c.owner?.key ?? 'unknown',
+      ownerName: c.owner?.name,
+      ownerIsBot: this.mapper.isBot(c.owner),
+      status: 'NEW',
+      wip: c.wip,
+      createdMs: c.createdMs,
+      patchSets: c.patchSetCount,
+      rounds: c.reviewedPatchSets.length,
+      reviewers: Object.keys(c.reviewers).sort(),
+      timeToFirstReviewMs: c.firstReviewMs === undefined ? undefined : Math.max(0, c.firstReviewMs - c.createdMs),
+      waitingOn: pending.length > 0 ? 'reviewers' : 'author',
+      waitingOnReviewers: pending.length > 0 ? waitingOnReviewers : undefined,
+      waitingSinceMs: Math.min(waitingSinceMs, nowMs),
+      traceId: traceIdFor(this.options.serverId, c.number),
+      url: c.url,
+      source: 'overlay',
+    };
+  }
+
+  /** Closed changes in range from Tempo, open ones created before the range's end from the overlay. */
+  async changesInRange(
+    fromMs: number,
+    toMs: number,
+    nowMs: number,
+  ): Promise<{ changes: ChangeSummary[]; tempoError?: string; overlay: number }> {
+    const byNumber = new Map<number, ChangeSummary>();
+    let tempoError: string | undefined;
+    try {
+      const { roots, submits } = await this.closedRows(fromMs, toMs, nowMs);
+      const submittedAt = new Map(submits.map((r) => [r.traceId, r.startMs]));
+      for (const row of roots) {
+        const s = this.fromRoot(row, submittedAt.get(row.traceId));
+        if (s) {
+          byNumber.set(s.number, s);
+        }
+      }
+    } catch (err) {
+      tempoError = (err as Error).message;
+    }
+    const open = this.store.listOpenChanges().filter((c) => c.createdMs <= toMs);
+    for (const c of open) {
+      // The overlay wins: a change abandoned (root exported) and later restored is open now.
+      byNumber.set(c.number, this.fromOpen(c, nowMs));
+    }
+    return { changes: [...byNumber.values()], tempoError, overlay: open.length };
+  }
+
+  async list(q: ChangeListQuery, nowMs: number): Promise<ChangeListResponse> {
+    const { changes, tempoError, overlay } = await this.changesInRange(q.from, q.to, nowMs);
+    const filtered = filterChanges(changes, q);
+    sortChanges(filtered, q.sort ?? 'created', q.dir ?? 'desc', nowMs);
+    const offset = q.offset ?? 0;
+    const limit = Math.min(q.limit ?? 200, 1000);
+    return {
+      changes: filtered.slice(offset, offset + limit),
+      total: filtered.length,
+      offset,
+      stats: headlineStats(filtered),
+      facets: facetsOf(changes),
+      sources: { tempo: tempoError ? 'error' : 'ok', tempoError, overlay },
+    };
+  }
+
+  async detail(number: number, nowMs: number): Promise<ChangeDetailResponse | undefined> {
+    const traceId = traceIdFor(this.options.serverId, number);
+    const spans = await this.tempo.trace(traceId);
+    const stored = this.store.getChange(number);
+    const open = stored && stored.status === 'NEW' ? stored : undefined;
+    const root = spans.find((s) => s.name === 'change');
+    const submit = spans.find((s) => s.name === 'submit');
+    const summary = open
+      ? this.fromOpen(open, nowMs)
+      : root
+        ? this.fromRoot(
+            { traceId, startMs: root.startMs, endMs: root.endMs, attributes: root.attributes },
+            submit?.startMs,
+          )
+        : undefined;
+    if (!summary) {
+      return undefined;
+    }
+    const view: OpenChangeView | undefined = open
+      ? {
+          createdMs: open.createdMs,
+          currentPatchSet: open.current
+            ? { number: open.current.number, createdMs: open.current.createdMs }
+            : undefined,
+          pendingReviews: Object.values(open.pendingReviews).map((p) => ({
+            reviewer: p.reviewer.key,
+            startMs: p.startMs,
+          })),
+        }
+      : undefined;
+    return { change: summary, timeline: buildChangeTimeline(spans, view, nowMs) };
+  }
+}
+
+const STATUS_FILTER: Record<string, ChangeStatus[]> = {
+  open: ['NEW'],
+  merged: ['MERGED'],
+  abandoned: ['ABANDONED'],
+};
+
+export function filterChanges(changes: ChangeSummary[], q: ChangeListQuery): ChangeSummary[] {
+  const inList = (list: string[] | undefined, value: string) => !list || list.length === 0 || list.includes(value);
+  const statuses = q.status && q.status !== 'all' ? STATUS_FILTER[q.status] : undefined;
+  return changes.filter(
+    (c) =>
+      inList(q.project, c.project) &&
+      inList(q.branch, c.branch) &&
+      inList(q.owner, c.owner) &&
+      (!q.reviewer || q.reviewer.length === 0 || c.reviewers.some((r) => q.reviewer?.includes(r))) &&
+      (!statuses || statuses.includes(c.status)) &&
+      (q.includeBots === true || !c.ownerIsBot),
+  );
+}
+
+/** Time to merge for merged changes, open age for open ones, time to close otherwise. */
+export function mergeOrAgeMs(c: ChangeSummary, nowMs: number): number {
+  if (c.status === 'MERGED' && c.timeToMergeMs !== undefined) {
+    return c.timeToMergeMs;
+  }
+  return (c.closedMs ?? nowMs) - c.createdMs;
+}
+
+export function sortChanges(changes: ChangeSummary[], key: SortKey, dir: 'asc' | 'desc', nowMs: number): void {
+  const value = (c: ChangeSummary): number | string | undefined => {
+    switch (key) {
+      case 'number':
+        return c.number;
+      case 'subject':
+        return c.subject.toLowerCase();
+      case 'project':
+        return c.project;
+      case 'owner':
+        return c.owner;
+      case 'status':
+        return c.status;
+      case 'patchSets':
+        return c.patchSets;
+      case 'timeToFirstReview':
+        return c.timeToFirstReviewMs;
+      case 'timeToMergeOrAge':
+        return mergeOrAgeMs(c, nowMs);
+      case 'created':
+        return c.createdMs;
+    }
+  };
+  const sign = dir === 'asc' ? 1 : -1;
+  changes.sort((a, b) => {
+    const va = value(a);
+    const vb = value(b);
+    // Missing values (no review yet) sort last in both directions.
+    if (va === undefined || vb === undefined) {
+      return va === vb ? b.number - a.number : va === undefined ? 1 : -1;
+    }
+    const cmp = typeof va === 'number' && typeof vb === 'number' ? va - vb : String(va).localeCompare(String(vb));
+    return cmp * sign || b.number - a.number;
+  });
+}
+
+export function facetsOf(changes: ChangeSummary[]): Facets {
+  const sorted = (xs: Iterable<string>) => [...new Set(xs)].sort();
+  return {
+    projects: sorted(changes.map((c) => c.project)),
+    branches: sorted(changes.map((c) => c.branch)),
+    owners: sorted(changes.map((c) => c.owner)),
+    reviewers: sorted(changes.flatMap((c) => c.reviewers)),
+  };
+}

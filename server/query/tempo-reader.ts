@@ -1,0 +1,182 @@
+import type { TraceSpan } from '../../src/review-model/change-timeline.ts';
+
+// Reads what the sidecar wrote back from Tempo's HTTP API: the change root spans in a time range
+// (one search call, TraceQL with select) and whole traces by id.
+
+type AttributeMap = Record<string, string | number | boolean | string[]>;
+
+interface OtlpValue {
+  stringValue?: string;
+  intValue?: string | number;
+  boolValue?: boolean;
+  doubleValue?: number;
+  arrayValue?: { values?: OtlpValue[] };
+}
+
+interface OtlpKeyValue {
+  key: string;
+  value: OtlpValue;
+}
+
+function value(v: OtlpValue): string | number | boolean | string[] {
+  if (v.stringValue !== undefined) {
+    return v.stringValue;
+  }
+  if (v.intValue !== undefined) {
+    return Number(v.intValue);
+  }
+  if (v.boolValue !== undefined) {
+    return v.boolValue;
+  }
+  if (v.doubleValue !== undefined) {
+    return v.doubleValue;
+  }
+  return (v.arrayValue?.values ?? []).map((x) => String(value(x)));
+}
+
+function attributes(kvs: OtlpKeyValue[] | undefined): AttributeMap {
+  const out: AttributeMap = {};
+  for (const kv of kvs ?? []) {
+    out[kv.key] = value(kv.value);
+  }
+  return out;
+}
+
+const nanosToMs = (n: string | number) => Math.round(Number(BigInt(String(n)) / 1000n) / 1000);
+
+export interface SpanRow {
+  traceId: string;
+  startMs: number;
+  endMs: number;
+  attributes: AttributeMap;
+}
+
+export class TempoQueryError extends Error {
+  override name = 'TempoQueryError';
+}
+
+export class TempoReader {
+  private readonly base: string;
+  private readonly headers: Record<string, string>;
+  private readonly timeoutMs: number;
+
+  constructor(baseUrl: string, headers: Record<string, string>, timeoutMs: number) {
+    this.base = baseUrl.replace(/\/+$/, '');
+    this.headers = headers;
+    this.timeoutMs = timeoutMs;
+  }
+
+  private async get<T>(path: string): Promise<T | undefined> {
+    let r: Response;
+    try {
+      r = await fetch(`${this.base}${path}`, { headers: this.headers, signal: AbortSignal.timeout(this.timeoutMs) });
+    } catch (err) {
+      const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : (err as Error).message;
+      throw new TempoQueryError(`cannot reach Tempo at ${this.base} (tempo.queryUrl): ${cause}`);
+    }
+    if (r.status === 404) {
+      return undefined;
+    }
+    if (!r.ok) {
+      throw new TempoQueryError(
+        `Tempo answered HTTP ${r.status} for ${path.split('?')[0]}: ${(await r.text()).slice(0, 300)}`,
+      );
+    }
+    return (await r.json()) as T;
+  }
+
+  /** Spans named `spanName` in [fromMs, toMs] (one per trace), with the attributes named in `select`. */
+  async searchSpans(
+    spanName: string,
+    fromMs: number,
+    toMs: number,
+    select: string[],
+    limit: number,
+    serviceName: string,
+  ): Promise<SpanRow[]> {
+    const quote = (v: string) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+    const selection = select.length > 0 ? ` | select(${select.map((a) => `span.${a}`).join(', ')})` : '';
+    const q = `{ name = ${quote(spanName)} && resource.service.name = ${quote(serviceName)} }${selection}`;
+
+    const params = new URLSearchParams({
+      q,
+      start: String(Math.floor(fromMs / 1000)),
+      end: String(Math.max(Math.ceil(toMs / 1000), Math.floor(fromMs / 1000) + 1)),
+      limit: String(limit),
+      spss: '1',
+    });
+    const body = await this.get<{
+      traces?: {
+        traceID: string;
+        spanSet?: { spans?: { startTimeUnixNano: string; durationNanos: string; attributes?: OtlpKeyValue[] }[] };
+      }[];
+    }>(`/api/search?${params}`);
+    const rows: SpanRow[] = [];
+    for (const t of body?.traces ?? []) {
+      const span = t.spanSet?.spans?.[0];
+      if (!span) {
+        continue;
+      }
+      const startMs = nanosToMs(span.startTimeUnixNano);
+      rows.push({
+        traceId: t.traceID.padStart(32, '0'),
+        startMs,
+        endMs: startMs + nanosToMs(span.durationNanos),
+        attributes: attributes(span.attributes),
+      });
+    }
+    return rows;
+  }
+
+  async trace(traceId: string): Promise<TraceSpan[]> {
+    const body = await this.get<{ trace?: { resourceSpans?: { scopeSpans?: { spans?: OtlpSpan[] }[] }[] } }>(
+      `/api/v2/traces/${traceId}`,
+    );
+    const out: TraceSpan[] = [];
+    for (const rs of body?.trace?.resourceSpans ?? []) {
+      for (const ss of rs.scopeSpans ?? []) {
+        for (const s of ss.spans ?? []) {
+          out.push({
+            spanId: Buffer.from(s.spanId, 'base64').toString('hex'),
+            parentSpanId: s.parentSpanId ? Buffer.from(s.parentSpanId, 'base64').toString('hex') : undefined,
+            name: s.name,
+            startMs: nanosToMs(s.startTimeUnixNano),
+            endMs: nanosToMs(s.endTimeUnixNano),
+            status:
+              s.status?.code === 'STATUS_CODE_ERROR' || s.status?.code === 2
+                ? 'error'
+                : s.status?.code === 'STATUS_CODE_OK' || s.status?.code === 1
+                  ? 'ok'
+                  : 'unset',
+            attributes: attributes(s.attributes),
+          });
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Resolves when Tempo's query API answers; throws a TempoQueryError saying why not. */
+  async reachable(): Promise<void> {
+    let r: Response;
+    try {
+      r = await fetch(`${this.base}/api/echo`, { headers: this.headers, signal: AbortSignal.timeout(this.timeoutMs) });
+    } catch (err) {
+      const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : (err as Error).message;
+      throw new TempoQueryError(`cannot reach Tempo at ${this.base} (tempo.queryUrl): ${cause}`);
+    }
+    if (!r.ok) {
+      throw new TempoQueryError(`Tempo answered HTTP ${r.status} at ${this.base}/api/echo`);
+    }
+  }
+}
+
+interface OtlpSpan {
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  startTimeUnixNano: string;
+  endTimeUnixNano: string;
+  status?: { code?: string | number };
+  attributes?: OtlpKeyValue[];
+}
