@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseStreamEvent } from '../gerrit/stream-events.ts';
 import { ChangeMapper, type OpenChange } from '../mapping/change-mapper.ts';
-import { DEMO_DEFAULTS, demoStreamEvents } from './review-history.ts';
+import { DEMO_DEFAULTS, MARATHON_CHANGE, demoStreamEvents } from './review-history.ts';
 
 const options = { ...DEMO_DEFAULTS, startMs: Date.UTC(2026, 0, 1) };
 
@@ -61,6 +61,10 @@ describe('demoStreamEvents', () => {
     const maxPatchSets = Math.max(
       ...events.filter((e) => e.type === 'patchset-created').map((e) => (e.patchSet as { number: number }).number),
     );
-    assert.ok(maxPatchSets >= 6, `some changes take many rounds (max ${maxPatchSets})`);
+    assert.equal(maxPatchSets, 40, 'the marathon change has 40 patch sets');
+    const marathon = events.filter(
+      (e) => e.type === 'patchset-created' && (e.change as { number: number }).number === MARATHON_CHANGE,
+    );
+    assert.equal(marathon.length, 40);
   });
 });

@@ -28,6 +28,9 @@ export function demoSpanMs(changes: number, meanArrivalMs: number): number {
   return changes * meanArrivalMs + 5 * 24 * 3600_000;
 }
 
+/** The demo change with 40 patch sets. */
+export const MARATHON_CHANGE = 7;
+
 export type StreamEventJson = Record<string, unknown> & { type: string; eventCreatedOn: number };
 
 // mulberry32: tiny, fast, deterministic; Math.random cannot be seeded.
@@ -176,7 +179,8 @@ function changeStory(n: number, createdMs: number, r: () => number, url: string)
   const fate = r();
   const stuck = fate > 0.9;
   const abandoned = !stuck && fate > 0.8;
-  const patchSetTotal = Math.min(40, 1 + Math.floor(-Math.log(1 - r() * 0.999) * 1.4));
+  // Change 7 is a marathon (40 patch sets), so every demo has one very long timeline.
+  const patchSetTotal = n === MARATHON_CHANGE ? 40 : Math.min(40, 1 + Math.floor(-Math.log(1 - r() * 0.999) * 1.4));
   let t = createdMs;
   const hour = 3600_000;
   let psCreated = t;
