@@ -16,12 +16,22 @@ import { SidecarProcess, spanIdOf, traceIdOf } from '../support/sidecar.ts';
 import { TcpProxy } from '../support/tcp-proxy.ts';
 import { TempoServer, type TempoSpan } from '../support/tempo.ts';
 import { waitFor } from '../support/wait.ts';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { GerritRest } from '../../server/gerrit/rest-client.ts';
+import { Ingestor } from '../../server/ingest/ingestor.ts';
+import { Reconciler } from '../../server/ingest/reconciler.ts';
+import { ChangeMapper } from '../../server/mapping/change-mapper.ts';
+import { createLogger } from '../../server/observability/logger.ts';
+import { SidecarMetrics } from '../../server/observability/metrics.ts';
+import { IngestStore } from '../../server/store/ingest-store.ts';
 import type { ApiError, ChangeDetailResponse, ChangeListResponse } from '../../src/review-model/code-review-api.ts';
 
 // Gerrit → sidecar → Tempo with the real programs: Gerrit 3.10 driven over REST, the sidecar's CLI
 // in its own process following stream-events over SSH (through a TCP proxy the fault test cuts),
 // and Tempo read back through its HTTP API.
 
+const run = promisify(execFile);
 const work = mkdtempSync(join(tmpdir(), 'reviewtrace-it-'));
 let tempo: TempoServer;
 let gerrit: GerritServer;
@@ -407,6 +417,94 @@ describe('Gerrit → sidecar → Tempo (real Gerrit, real Tempo)', { timeout: 1_
     const hostKey = wrongKey.report.checks.find((c) => c.name === 'Gerrit host key and login');
     assert.equal(hostKey?.ok, false);
     assert.match(hostKey?.detail ?? '', /does not match the pinned gerrit.ssh.hostKey.fingerprint/);
+  });
+
+  it('logs in with a passphrase-protected key, and says so plainly when the passphrase is wrong', async () => {
+    const key = join(work, 'protected_key');
+    await run('ssh-keygen', [
+      '-q',
+      '-t',
+      'ed25519',
+      '-N',
+      'correct horse battery',
+      '-C',
+      'reviewtrace-test',
+      '-f',
+      key,
+    ]);
+    await gerrit
+      .as('admin')
+      .request('POST', '/accounts/self/sshkeys', readFileSync(`${key}.pub`, 'utf8'), 'text/plain');
+    const doctor = async (passphrase: string) => {
+      const p = await SidecarProcess.start(
+        ['doctor', '--json'],
+        {
+          ...sidecarEnv(join(work, 'doctor2.db'), tempo.otlpEndpoint),
+          REVIEWTRACE_GERRIT__SSH__HOST: '127.0.0.1',
+          REVIEWTRACE_GERRIT__SSH__PORT: String(gerrit.sshPort),
+          REVIEWTRACE_GERRIT__SSH__USERNAME: 'admin',
+          REVIEWTRACE_GERRIT__SSH__PRIVATE_KEY_FILE: key,
+          REVIEWTRACE_GERRIT__SSH__PASSPHRASE: passphrase,
+          REVIEWTRACE_GERRIT__SSH__HOST_KEY__KNOWN_HOSTS_FILE: gerrit.knownHostsFor(
+            gerrit.sshPort,
+            join(work, 'known_hosts_direct'),
+          ),
+        },
+        join(work, `doctor-${passphrase.length}.log`),
+      );
+      await waitFor('doctor to finish', () => (p.process.running ? undefined : true), 60_000);
+      const lines = readFileSync(p.process.logPath, 'utf8').trim().split('\n');
+      return (
+        JSON.parse(lines[lines.length - 1]) as { checks: { name: string; ok: boolean; detail: string }[] }
+      ).checks.find((c) => c.name === 'Gerrit host key and login');
+    };
+    assert.equal((await doctor('correct horse battery'))?.ok, true);
+    const wrong = await doctor('wrong');
+    assert.equal(wrong?.ok, false);
+    assert.match(wrong?.detail ?? '', /gerrit\.ssh\.privateKeyFile.*passphrase/);
+  });
+
+  it('a backfill interrupted after its first page resumes where it stopped', async () => {
+    const log = createLogger('silent');
+    const walk = async (db: string, interruptAfterFirstPage: boolean) => {
+      const store = new IngestStore(join(work, db));
+      const mapper = new ChangeMapper({
+        serverId,
+        botPatterns: [/^ci-bot$/],
+        commentMaxChars: 1000,
+        ciLabel: 'Verified',
+      });
+      const ingestor = new Ingestor(store, mapper, new SidecarMetrics({ defaultMetrics: false }), log);
+      const rest = new GerritRest({
+        url: gerrit.url,
+        username: 'admin',
+        password: gerrit.accounts.admin.httpPassword,
+        timeoutMs: 30_000,
+      });
+      const reconciler = new Reconciler(rest, ingestor, store, log, 5, gerrit.url);
+      const since = Date.now() - 3 * 3_600_000;
+      const until = Date.now() + 60_000;
+      let result;
+      if (interruptAfterFirstPage) {
+        const abort = new AbortController();
+        const first = await reconciler.walk(since, until, {
+          cursorKey: 'backfill:test',
+          signal: abort.signal,
+          onProgress: (p) => (p.changes > 0 ? abort.abort() : undefined),
+        });
+        assert.equal(first.changes, 5, 'stopped after one page of five');
+        result = await reconciler.walk(since, until, { cursorKey: 'backfill:test' });
+      } else {
+        result = await reconciler.walk(since, until);
+      }
+      const ledger = store.ledgerSize();
+      store.close();
+      return { changes: result.changes, ledger };
+    };
+    const whole = await walk('whole.db', false);
+    const resumed = await walk('resumed.db', true);
+    assert.ok(whole.changes >= 21);
+    assert.deepEqual(resumed, whole, 'the resumed walk saw every change once and produced the same spans');
   });
 
   it('demo --no-follow exports the bundled history to Tempo', async () => {
