@@ -76,17 +76,21 @@ export function execCommand(
   timeoutMs: number,
 ): Promise<{ stdout: string; stderr: string; code: number | null }> {
   return new Promise((resolve, reject) => {
+    let channel: ClientChannel | undefined;
+    // Armed before exec: on a dead connection the channel never opens and exec never calls back.
+    const timer = setTimeout(() => {
+      channel?.close();
+      reject(new Error(`"${command}" did not finish within ${timeoutMs} ms`));
+    }, timeoutMs);
     conn.exec(command, (err, stream) => {
       if (err) {
+        clearTimeout(timer);
         reject(err);
         return;
       }
+      channel = stream;
       let stdout = '';
       let stderr = '';
-      const timer = setTimeout(() => {
-        stream.close();
-        reject(new Error(`"${command}" did not finish within ${timeoutMs} ms`));
-      }, timeoutMs);
       stream.on('data', (d: Buffer) => {
         stdout += d.toString('utf8');
       });

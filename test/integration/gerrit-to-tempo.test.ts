@@ -507,6 +507,46 @@ describe('Gerrit → sidecar → Tempo (real Gerrit, real Tempo)', { timeout: 1_
     assert.deepEqual(resumed, whole, 'the resumed walk saw every change once and produced the same spans');
   });
 
+  it('the watchdog reconnects a connection that went silent', async () => {
+    const silentProxy = await TcpProxy.start(gerrit.sshPort);
+    const watched = await SidecarProcess.start(
+      [],
+      {
+        ...sidecarEnv(join(work, 'watchdog.db'), tempo.otlpEndpoint),
+        REVIEWTRACE_GERRIT__SSH__HOST: '127.0.0.1',
+        REVIEWTRACE_GERRIT__SSH__PORT: String(silentProxy.port),
+        REVIEWTRACE_GERRIT__SSH__USERNAME: 'admin',
+        REVIEWTRACE_GERRIT__SSH__PRIVATE_KEY_FILE: gerrit.adminKeyPath,
+        REVIEWTRACE_GERRIT__SSH__HOST_KEY__KNOWN_HOSTS_FILE: gerrit.knownHostsFor(
+          silentProxy.port,
+          join(work, 'known_hosts_watchdog'),
+        ),
+        // Keepalives would notice too; make the watchdog the first to act.
+        REVIEWTRACE_GERRIT__SSH__KEEPALIVE_INTERVAL_MS: '600000',
+        REVIEWTRACE_GERRIT__SSH__WATCHDOG_MS: '2000',
+        REVIEWTRACE_GERRIT__SSH__RECONNECT_INITIAL_MS: '200',
+        REVIEWTRACE_GERRIT__SSH__RECONNECT_MAX_MS: '1000',
+      },
+      join(work, 'watchdog.log'),
+    );
+    try {
+      await watched.ready();
+      silentProxy.freeze();
+      await waitFor(
+        'a watchdog reconnect',
+        async () =>
+          (await watched.metric('reviewtrace_gerrit_reconnects_total', { reason: 'watchdog' })) >= 1 ? true : undefined,
+        30_000,
+      );
+      silentProxy.thaw();
+      await watched.ready(30_000);
+      assert.equal(await watched.metric('reviewtrace_gerrit_connected'), 1);
+    } finally {
+      await watched.stop();
+      await silentProxy.close();
+    }
+  });
+
   it('demo --no-follow exports the bundled history to Tempo', async () => {
     const demo = await SidecarProcess.start(
       ['demo', '--no-follow', '--changes', '40'],

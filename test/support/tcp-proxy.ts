@@ -9,6 +9,8 @@ export class TcpProxy {
   private readonly sockets = new Set<Socket>();
   cuts = 0;
   accepted = 0;
+  /** While frozen, connections stay open but no byte moves (a silently dead network path). */
+  private frozen = false;
 
   private constructor(server: Server) {
     this.server = server;
@@ -31,12 +33,30 @@ export class TcpProxy {
       upstream.on('error', drop).on('close', drop);
       client.pipe(upstream);
       upstream.pipe(client);
+      if (proxy.frozen) {
+        client.pause();
+        upstream.pause();
+      }
     });
     return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(proxy)));
   }
 
   get port(): number {
     return (this.server.address() as AddressInfo).port;
+  }
+
+  freeze(): void {
+    this.frozen = true;
+    for (const s of this.sockets) {
+      s.pause();
+    }
+  }
+
+  thaw(): void {
+    this.frozen = false;
+    for (const s of this.sockets) {
+      s.resume();
+    }
   }
 
   /** Resets every open connection (both directions). */
