@@ -1,21 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { TraceSpan } from '../../src/review-model/change-timeline.ts';
+import { TempoReader } from '../../server/query/tempo-reader.ts';
 import { ManagedProcess } from './child-process.ts';
 import { freePort, waitFor } from './wait.ts';
 
-// A real Tempo (built by scripts/tempo/install-tempo.sh) on loopback ports, and a reader of its
-// trace-by-id API that turns OTLP JSON back into plain spans.
+// A real Tempo (built by scripts/tempo/install-tempo.sh) on loopback ports.
 
-export interface TempoSpan {
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  name: string;
-  startMs: number;
-  endMs: number;
-  status: 'unset' | 'ok' | 'error';
-  attributes: Record<string, string | number | boolean | string[]>;
-}
+/** A span read back from Tempo (the sidecar's own reader parses Tempo's OTLP JSON). */
+export type TempoSpan = TraceSpan;
 
 const repo = new URL('../../', import.meta.url).pathname;
 
@@ -87,76 +80,7 @@ export class TempoServer {
     await this.process?.stop(5_000);
   }
 
-  async trace(traceId: string): Promise<TempoSpan[]> {
-    const r = await fetch(`${this.url}/api/v2/traces/${traceId}`);
-    if (r.status === 404) {
-      return [];
-    }
-    if (!r.ok) {
-      throw new Error(`Tempo answered ${r.status} for trace ${traceId}: ${await r.text()}`);
-    }
-    const body = (await r.json()) as { trace?: OtlpTrace };
-    return spansOf(body.trace ?? {});
+  trace(traceId: string): Promise<TempoSpan[]> {
+    return new TempoReader(this.url, {}, 10_000).trace(traceId);
   }
-}
-
-interface OtlpValue {
-  stringValue?: string;
-  intValue?: string | number;
-  boolValue?: boolean;
-  doubleValue?: number;
-  arrayValue?: { values?: OtlpValue[] };
-}
-interface OtlpTrace {
-  resourceSpans?: {
-    scopeSpans?: {
-      spans?: {
-        traceId: string;
-        spanId: string;
-        parentSpanId?: string;
-        name: string;
-        startTimeUnixNano: string;
-        endTimeUnixNano: string;
-        status?: { code?: string | number };
-        attributes?: { key: string; value: OtlpValue }[];
-      }[];
-    }[];
-  }[];
-}
-
-const hex = (b64: string) => Buffer.from(b64, 'base64').toString('hex');
-
-function value(v: OtlpValue): string | number | boolean | string[] {
-  if (v.stringValue !== undefined) return v.stringValue;
-  if (v.intValue !== undefined) return Number(v.intValue);
-  if (v.boolValue !== undefined) return v.boolValue;
-  if (v.doubleValue !== undefined) return v.doubleValue;
-  return (v.arrayValue?.values ?? []).map((x) => String(value(x)));
-}
-
-function statusOf(code: string | number | undefined): TempoSpan['status'] {
-  if (code === 1 || code === 'STATUS_CODE_OK') return 'ok';
-  if (code === 2 || code === 'STATUS_CODE_ERROR') return 'error';
-  return 'unset';
-}
-
-export function spansOf(trace: OtlpTrace): TempoSpan[] {
-  const out: TempoSpan[] = [];
-  for (const rs of trace.resourceSpans ?? []) {
-    for (const ss of rs.scopeSpans ?? []) {
-      for (const s of ss.spans ?? []) {
-        out.push({
-          traceId: hex(s.traceId),
-          spanId: hex(s.spanId),
-          parentSpanId: s.parentSpanId ? hex(s.parentSpanId) : undefined,
-          name: s.name,
-          startMs: Math.round(Number(BigInt(s.startTimeUnixNano) / 1000n) / 1000),
-          endMs: Math.round(Number(BigInt(s.endTimeUnixNano) / 1000n) / 1000),
-          status: statusOf(s.status?.code),
-          attributes: Object.fromEntries((s.attributes ?? []).map((a) => [a.key, value(a.value)])),
-        });
-      }
-    }
-  }
-  return out;
 }
