@@ -1,7 +1,29 @@
 import js from '@eslint/js';
+import grafanaConfig from '@grafana/eslint-config';
 import prettier from 'eslint-config-prettier';
+import react from 'eslint-plugin-react';
+import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
+
+// The Grafana plugin's sources: browser code, React and TSX. src/review-model is the sidecar's too,
+// and keeps the repository's rules only.
+const PLUGIN_FILES = ['src/**/*.{ts,tsx}'];
+const NOT_PLUGIN = ['src/review-model/**'];
+// Framework-free code (shared with the sidecar, or the plugin's pure logic with node --test tests).
+const FRAMEWORK_FREE = ['src/review-model/**', 'src/view-model/**', 'src/test-ids.ts'];
+
+// @grafana/eslint-config (v10) is a flat config meant for a whole plugin repository. Here it applies to
+// the plugin's sources only, and uses typescript-eslint's plugin instance (the same package, but
+// ESLint refuses two objects under one plugin name).
+const grafanaForPlugin = grafanaConfig.map((config) => ({
+  ...config,
+  files: PLUGIN_FILES,
+  ignores: NOT_PLUGIN,
+  ...(config.plugins?.['@typescript-eslint']
+    ? { plugins: { ...config.plugins, '@typescript-eslint': tseslint.plugin } }
+    : {}),
+}));
 
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'coverage/', 'test-results/', '.data/'] },
@@ -29,6 +51,56 @@ export default tseslint.config(
     // A benchmark's output is its one JSON line on stdout.
     files: ['bench/**'],
     rules: { 'no-console': 'off' },
+  },
+  // The Grafana app plugin (src/): Grafana's rules, React, the rules of hooks.
+  ...grafanaForPlugin,
+  { ...react.configs.flat['jsx-runtime'], files: PLUGIN_FILES, ignores: NOT_PLUGIN },
+  {
+    files: PLUGIN_FILES,
+    ignores: NOT_PLUGIN,
+    plugins: { 'react-hooks': reactHooks },
+    languageOptions: {
+      globals: { ...globals.browser },
+      ecmaVersion: 'latest',
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    settings: { react: { version: '19.0' } },
+    rules: {
+      ...reactHooks.configs.flat.recommended.rules,
+      'react-hooks/exhaustive-deps': 'error',
+      'react/prop-types': 'off',
+      // The repository's stricter choices win over Grafana's where they differ.
+      eqeqeq: ['error', 'always'],
+      'no-console': 'error',
+      // Grafana's public APIs only: deprecated ones go away in the next major.
+      '@typescript-eslint/no-deprecated': 'error',
+      'no-restricted-imports': [
+        'error',
+        'moment',
+        {
+          name: 'react-router-dom',
+          message:
+            "Grafana shares react-router-dom as v5: import React Router v6 APIs from 'react-router' (external) instead.",
+        },
+      ],
+    },
+  },
+  {
+    // Pure logic stays free of React and Grafana: node --test runs it, and the sidecar may import it.
+    files: FRAMEWORK_FREE,
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['react', 'react-*', 'react/*', '@grafana/*', '@emotion/*', 'rxjs'],
+              message: 'Framework-free module.',
+            },
+          ],
+        },
+      ],
+    },
   },
   prettier,
 );

@@ -1,0 +1,154 @@
+import { useCallback, useMemo, useState } from 'react';
+import { css } from '@emotion/css';
+import type { AppPluginMeta, GrafanaTheme2 } from '@grafana/data';
+import { PluginPage } from '@grafana/runtime';
+import { Alert, useStyles2 } from '@grafana/ui';
+import type { SortKey } from '../../review-model/code-review-api.ts';
+import { testIds } from '../../test-ids.ts';
+import type { AppSettings } from '../../types.ts';
+import { changeListQuery, changeListSearch } from '../../view-model/api-query.ts';
+import { describeFailure } from '../../view-model/errors.ts';
+import { formatCount } from '../../view-model/format.ts';
+import { resolveRange } from '../../view-model/time-range.ts';
+import {
+  DEFAULT_URL_STATE,
+  clearFilters,
+  hasFilters,
+  nextSort,
+  type CodeReviewUrlState,
+} from '../../view-model/url-state.ts';
+import { ChangeTable } from './ChangeTable.tsx';
+import { Filters } from './Filters.tsx';
+import { StatsRow } from './StatsRow.tsx';
+import { EmptyState, ErrorState, LoadingState, NoMatchState } from './States.tsx';
+import { TimelinePanel } from './TimelinePanel.tsx';
+import { useChangeDetail } from './useChangeDetail.ts';
+import { useChangeList } from './useChangeList.ts';
+import { useUrlState } from './useUrlState.ts';
+
+interface Props {
+  meta: AppPluginMeta<AppSettings>;
+}
+
+/** The Code Review page: filters and range (all in the URL), headline stats, the change list and one change's timeline. */
+export default function CodeReviewPage({ meta }: Props) {
+  const styles = useStyles2(getStyles);
+  const [state, setState] = useUrlState();
+  const [nowMs, setNowMs] = useState(() => Date.now());
+  const [reload, setReload] = useState(0);
+
+  const resolved = useMemo(() => resolveRange(state.from, state.to, nowMs), [state.from, state.to, nowMs]);
+  const range = useMemo(
+    () =>
+      resolved ??
+      resolveRange(DEFAULT_URL_STATE.from, DEFAULT_URL_STATE.to, nowMs) ?? { from: nowMs - 7 * 86_400_000, to: nowMs },
+    [resolved, nowMs],
+  );
+  const baseSearch = changeListSearch(changeListQuery(state, range));
+  const list = useChangeList(baseSearch, reload);
+  const detail = useChangeDetail(state.change, reload);
+
+  const update = useCallback(
+    (next: CodeReviewUrlState) => {
+      if (next.from !== state.from || next.to !== state.to) {
+        // A new range is resolved against the current time.
+        setNowMs(Date.now());
+      }
+      setState(next);
+    },
+    [setState, state.from, state.to],
+  );
+  const refresh = useCallback(() => {
+    setNowMs(Date.now());
+    setReload((r) => r + 1);
+  }, []);
+  const onSort = useCallback((key: SortKey) => update({ ...state, ...nextSort(state, key) }), [state, update]);
+  const onSelect = useCallback(
+    (changeNumber: number) => update({ ...state, change: state.change === changeNumber ? undefined : changeNumber }),
+    [state, update],
+  );
+
+  const response = list.response;
+  const current = !list.loading && !list.error ? response : undefined;
+
+  let body;
+  if (list.error) {
+    body = <ErrorState failure={list.error} onRetry={refresh} />;
+  } else if (list.loading || !current) {
+    body = <LoadingState />;
+  } else if (current.total === 0) {
+    body = hasFilters(state) ? <NoMatchState onClear={() => update(clearFilters(state))} /> : <EmptyState />;
+  } else {
+    body = (
+      <>
+        <div className={styles.tableCaption} data-testid={testIds.codeReview.tableTotal}>
+          {formatCount(current.total)} changes · click one to see its timeline
+        </div>
+        <ChangeTable
+          total={current.total}
+          row={list.row}
+          ensureRows={list.ensureRows}
+          sort={state.sort}
+          dir={state.dir}
+          onSort={onSort}
+          selected={state.change}
+          onSelect={onSelect}
+          nowMs={nowMs}
+        />
+      </>
+    );
+  }
+
+  return (
+    <PluginPage>
+      <div className={styles.page} data-testid={testIds.codeReview.page}>
+        <Filters
+          state={state}
+          range={range}
+          facets={response?.facets}
+          onChange={update}
+          onRefresh={refresh}
+          loading={list.loading}
+        />
+        {!resolved && (
+          <Alert severity="warning" title="The time range in the URL could not be read">
+            Showing the last 7 days instead of “{state.from}” to “{state.to}”.
+          </Alert>
+        )}
+        {response && !list.error && <StatsRow stats={response.stats} dimmed={list.loading} />}
+        {current?.sources.tempo === 'error' && (
+          <div data-testid={testIds.codeReview.tempoWarning}>
+            <Alert severity="warning" title="Tempo could not be searched">
+              {current.sources.tempoError ?? 'The sidecar could not query Tempo.'} Only open changes from the sidecar’s
+              live state are shown ({formatCount(current.sources.overlay)}). Check that Tempo is running and reachable
+              from the sidecar.
+            </Alert>
+          </div>
+        )}
+        {list.pageError && (
+          <Alert severity="warning" title="Some rows could not be loaded">
+            {describeFailure(list.pageError).detail}. Scroll again to retry.
+          </Alert>
+        )}
+        {state.change !== undefined && (
+          <TimelinePanel
+            changeNumber={state.change}
+            detail={detail}
+            tempoDatasourceUid={meta.jsonData?.tempoDatasourceUid}
+            onClose={() => update({ ...state, change: undefined })}
+          />
+        )}
+        {body}
+      </div>
+    </PluginPage>
+  );
+}
+
+const getStyles = (theme: GrafanaTheme2) => ({
+  page: css({ display: 'flex', flexDirection: 'column' }),
+  tableCaption: css({
+    color: theme.colors.text.secondary,
+    fontSize: theme.typography.bodySmall.fontSize,
+    marginBottom: theme.spacing(0.5),
+  }),
+});

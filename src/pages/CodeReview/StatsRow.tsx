@@ -1,0 +1,110 @@
+import { css } from '@emotion/css';
+import type { GrafanaTheme2 } from '@grafana/data';
+import { useStyles2 } from '@grafana/ui';
+import type { HeadlineStats } from '../../review-model/code-review-api.ts';
+import { testIds } from '../../test-ids.ts';
+import { formatCount, formatDuration, formatRounds, formatShare } from '../../view-model/format.ts';
+
+interface Props {
+  stats: HeadlineStats;
+  dimmed?: boolean;
+}
+
+/** The headline numbers over the whole filtered set. */
+export function StatsRow({ stats, dimmed }: Props) {
+  const styles = useStyles2(getStyles);
+  return (
+    <div className={styles.row} data-testid={testIds.codeReview.stats} style={dimmed ? { opacity: 0.5 } : undefined}>
+      <Stat
+        label="Changes"
+        values={[{ testId: testIds.codeReview.statCount, value: formatCount(stats.count) }]}
+        note={`${formatCount(stats.open)} open · ${formatCount(stats.merged)} merged · ${formatCount(stats.abandoned)} abandoned`}
+      />
+      <Stat
+        label="Time to first review"
+        values={[
+          {
+            testId: testIds.codeReview.statTtfrMedian,
+            value: formatDuration(stats.timeToFirstReview.medianMs),
+            unit: 'median',
+          },
+          { testId: testIds.codeReview.statTtfrP90, value: formatDuration(stats.timeToFirstReview.p90Ms), unit: 'p90' },
+        ]}
+      />
+      <Stat
+        label="Time to merge"
+        values={[
+          {
+            testId: testIds.codeReview.statTtmMedian,
+            value: formatDuration(stats.timeToMerge.medianMs),
+            unit: 'median',
+          },
+          { testId: testIds.codeReview.statTtmP90, value: formatDuration(stats.timeToMerge.p90Ms), unit: 'p90' },
+        ]}
+      />
+      <Stat
+        label="Review rounds"
+        values={[
+          { testId: testIds.codeReview.statRoundsMedian, value: formatRounds(stats.medianRounds), unit: 'median' },
+        ]}
+        note="patch sets that got a human review"
+      />
+      <Stat
+        label="Abandoned"
+        values={[{ testId: testIds.codeReview.statAbandonedShare, value: formatShare(stats.abandonedShare) }]}
+        note="of closed changes"
+      />
+    </div>
+  );
+}
+
+interface StatProps {
+  label: string;
+  values: Array<{ testId: string; value: string; unit?: string }>;
+  note?: string;
+}
+
+function Stat({ label, values, note }: StatProps) {
+  const styles = useStyles2(getStyles);
+  return (
+    <div className={styles.stat}>
+      <div className={styles.label}>{label}</div>
+      <div className={styles.values}>
+        {values.map((v) => (
+          <div key={v.testId} className={styles.valueBox}>
+            <span className={styles.value} data-testid={v.testId}>
+              {v.value}
+            </span>
+            {v.unit && <span className={styles.unit}>{v.unit}</span>}
+          </div>
+        ))}
+      </div>
+      {note && <div className={styles.note}>{note}</div>}
+    </div>
+  );
+}
+
+const getStyles = (theme: GrafanaTheme2) => ({
+  row: css({
+    display: 'grid',
+    gridTemplateColumns: 'repeat(auto-fit, minmax(200px, 1fr))',
+    gap: theme.spacing(1),
+    marginBottom: theme.spacing(2),
+  }),
+  stat: css({
+    background: theme.colors.background.secondary,
+    border: `1px solid ${theme.colors.border.weak}`,
+    borderRadius: theme.shape.radius.default,
+    padding: theme.spacing(1, 1.5),
+  }),
+  label: css({
+    color: theme.colors.text.secondary,
+    fontSize: theme.typography.bodySmall.fontSize,
+    marginBottom: theme.spacing(0.5),
+  }),
+  values: css({ display: 'flex', gap: theme.spacing(2), alignItems: 'baseline' }),
+  valueBox: css({ display: 'flex', gap: theme.spacing(0.5), alignItems: 'baseline' }),
+  value: css({ fontSize: theme.typography.h3.fontSize, fontWeight: theme.typography.fontWeightMedium }),
+  unit: css({ color: theme.colors.text.secondary, fontSize: theme.typography.bodySmall.fontSize }),
+  note: css({ color: theme.colors.text.secondary, fontSize: theme.typography.bodySmall.fontSize }),
+});

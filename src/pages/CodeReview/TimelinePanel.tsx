@@ -1,0 +1,187 @@
+import { css } from '@emotion/css';
+import type { GrafanaTheme2 } from '@grafana/data';
+import { config } from '@grafana/runtime';
+import { Alert, Button, LinkButton, LoadingPlaceholder, Tooltip, useStyles2 } from '@grafana/ui';
+import { testIds } from '../../test-ids.ts';
+import { exploreTraceUrl } from '../../view-model/explore-url.ts';
+import { describeFailure } from '../../view-model/errors.ts';
+import { formatDateTime, formatDuration, statusLabel } from '../../view-model/format.ts';
+import { configPagePath } from '../../view-model/api-query.ts';
+import { TimelineChart } from './TimelineChart.tsx';
+import type { ChangeDetailState } from './useChangeDetail.ts';
+
+interface Props {
+  changeNumber: number;
+  detail: ChangeDetailState;
+  tempoDatasourceUid?: string;
+  onClose: () => void;
+}
+
+/** One change: its facts, links to Explore and Gerrit, and its timeline. */
+export function TimelinePanel({ changeNumber, detail, tempoDatasourceUid, onClose }: Props) {
+  const styles = useStyles2(getStyles);
+  const response = detail.response;
+  const change = response?.change;
+  const exploreUrl =
+    change && tempoDatasourceUid
+      ? exploreTraceUrl({
+          appSubUrl: config.appSubUrl,
+          datasourceUid: tempoDatasourceUid,
+          traceId: change.traceId,
+          startMs: response.timeline.startMs,
+          endMs: response.timeline.endMs,
+          orgId: config.bootData?.user?.orgId,
+        })
+      : undefined;
+
+  return (
+    <section
+      className={styles.panel}
+      data-testid={testIds.timeline.panel}
+      aria-label={`Timeline of change ${changeNumber}`}
+    >
+      <div className={styles.header}>
+        <div className={styles.title} data-testid={testIds.timeline.title}>
+          <strong>#{changeNumber}</strong> {change?.subject ?? ''}
+        </div>
+        <div className={styles.actions}>
+          {change &&
+            (exploreUrl ? (
+              <LinkButton
+                href={exploreUrl}
+                icon="compass"
+                variant="secondary"
+                size="sm"
+                data-testid={testIds.timeline.exploreLink}
+              >
+                Open trace in Explore
+              </LinkButton>
+            ) : (
+              <Tooltip content="Choose the Tempo data source on the app's configuration page.">
+                <LinkButton
+                  href={configPagePath(config.appSubUrl)}
+                  icon="compass"
+                  variant="secondary"
+                  size="sm"
+                  data-testid={testIds.timeline.exploreLink}
+                >
+                  Set up Explore link
+                </LinkButton>
+              </Tooltip>
+            ))}
+          {change?.url && (
+            <LinkButton
+              href={change.url}
+              target="_blank"
+              rel="noopener noreferrer"
+              icon="external-link-alt"
+              variant="secondary"
+              size="sm"
+              data-testid={testIds.timeline.gerritLink}
+            >
+              Open in Gerrit
+            </LinkButton>
+          )}
+          <Button
+            variant="secondary"
+            fill="text"
+            size="sm"
+            icon="times"
+            onClick={onClose}
+            aria-label="Close the timeline"
+            data-testid={testIds.timeline.close}
+          >
+            Close
+          </Button>
+        </div>
+      </div>
+      {change && (
+        <div className={styles.facts}>
+          <span>{statusLabel(change.status, change.wip)}</span>
+          <span>
+            {change.project} · {change.branch}
+          </span>
+          <span>by {change.ownerName ?? change.owner}</span>
+          <span>created {formatDateTime(change.createdMs)}</span>
+          <span>
+            {change.patchSets} patch set{change.patchSets === 1 ? '' : 's'}, {change.rounds} round
+            {change.rounds === 1 ? '' : 's'}
+          </span>
+          {change.timeToFirstReviewMs !== undefined && (
+            <span>first review after {formatDuration(change.timeToFirstReviewMs)}</span>
+          )}
+          {change.timeToMergeMs !== undefined && <span>merged after {formatDuration(change.timeToMergeMs)}</span>}
+          {change.source === 'overlay' && <span title="Open changes come from the sidecar's live state">live</span>}
+        </div>
+      )}
+      {detail.loading && (
+        <div data-testid={testIds.timeline.loading}>
+          <LoadingPlaceholder text="Loading the timeline…" />
+        </div>
+      )}
+      {detail.error && <TimelineError changeNumber={changeNumber} failure={detail.error} />}
+      {response && <TimelineChart timeline={response.timeline} nowMs={detail.atMs} />}
+    </section>
+  );
+}
+
+function TimelineError({
+  changeNumber,
+  failure,
+}: {
+  changeNumber: number;
+  failure: NonNullable<ChangeDetailState['error']>;
+}) {
+  const advice =
+    failure.status === 404
+      ? {
+          title: `Change ${changeNumber} was not found`,
+          detail: failure.message,
+          checks: ['It may be older than Tempo’s retention, or not ingested yet.'],
+        }
+      : describeFailure(failure);
+  return (
+    <div data-testid={testIds.timeline.error}>
+      <Alert severity="error" title={advice.title}>
+        <div>{advice.detail}</div>
+        <ul>
+          {advice.checks.map((c) => (
+            <li key={c}>{c}</li>
+          ))}
+        </ul>
+      </Alert>
+    </div>
+  );
+}
+
+const getStyles = (theme: GrafanaTheme2) => ({
+  panel: css({
+    border: `1px solid ${theme.colors.border.medium}`,
+    borderRadius: theme.shape.radius.default,
+    padding: theme.spacing(1.5),
+    marginBottom: theme.spacing(2),
+    background: theme.colors.background.primary,
+  }),
+  header: css({
+    display: 'flex',
+    alignItems: 'center',
+    justifyContent: 'space-between',
+    gap: theme.spacing(1),
+    marginBottom: theme.spacing(1),
+  }),
+  title: css({
+    fontSize: theme.typography.h5.fontSize,
+    overflow: 'hidden',
+    textOverflow: 'ellipsis',
+    whiteSpace: 'nowrap',
+  }),
+  actions: css({ display: 'flex', gap: theme.spacing(1), alignItems: 'center', flex: 'none' }),
+  facts: css({
+    display: 'flex',
+    flexWrap: 'wrap',
+    gap: theme.spacing(0.5, 2),
+    color: theme.colors.text.secondary,
+    fontSize: theme.typography.bodySmall.fontSize,
+    marginBottom: theme.spacing(1.5),
+  }),
+});

@@ -1,0 +1,117 @@
+// Human formatting of the Code Review page's numbers. Framework-free (unit-tested with node --test).
+
+import type { ChangeStatus } from '../review-model/code-review-api.ts';
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+export const NO_VALUE = '–';
+
+/**
+ * A duration in at most two units: "45s", "12m", "1m 30s", "3h 20m", "2d 4h", "40d".
+ * Seconds are shown only below an hour, and days are the largest unit (review waits are read in days).
+ */
+export function formatDuration(ms: number | undefined | null): string {
+  if (ms === undefined || ms === null || !Number.isFinite(ms)) {
+    return NO_VALUE;
+  }
+  const sign = ms < 0 ? '-' : '';
+  const abs = Math.abs(ms);
+  if (abs < SECOND) {
+    return abs === 0 ? '0s' : `${sign}<1s`;
+  }
+  if (abs < MINUTE) {
+    return `${sign}${Math.floor(abs / SECOND)}s`;
+  }
+  if (abs < HOUR) {
+    const m = Math.floor(abs / MINUTE);
+    const s = Math.floor((abs % MINUTE) / SECOND);
+    return `${sign}${m}m${s ? ` ${s}s` : ''}`;
+  }
+  if (abs < DAY) {
+    const h = Math.floor(abs / HOUR);
+    const m = Math.floor((abs % HOUR) / MINUTE);
+    return `${sign}${h}h${m ? ` ${m}m` : ''}`;
+  }
+  const d = Math.floor(abs / DAY);
+  const h = Math.floor((abs % DAY) / HOUR);
+  return `${sign}${d}d${h && d < 10 ? ` ${h}h` : ''}`;
+}
+
+/** A share in [0, 1] as a percentage: "0%", "4.5%", "12%". */
+export function formatShare(share: number | undefined | null): string {
+  if (share === undefined || share === null || !Number.isFinite(share)) {
+    return NO_VALUE;
+  }
+  const pct = share * 100;
+  if (pct === 0 || pct >= 10) {
+    return `${Math.round(pct)}%`;
+  }
+  return `${Math.round(pct * 10) / 10}%`;
+}
+
+const integerFormat = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+
+/** A count with thousands separators: "5,000". */
+export function formatCount(n: number | undefined | null): string {
+  if (n === undefined || n === null || !Number.isFinite(n)) {
+    return NO_VALUE;
+  }
+  return integerFormat.format(n);
+}
+
+/** A median number of rounds: "2", "1.5". */
+export function formatRounds(n: number | undefined | null): string {
+  if (n === undefined || n === null || !Number.isFinite(n)) {
+    return NO_VALUE;
+  }
+  return String(Math.round(n * 10) / 10);
+}
+
+function pad2(n: number): string {
+  return String(n).padStart(2, '0');
+}
+
+/** Local date and time, minute precision: "2026-03-04 09:05". */
+export function formatDateTime(ms: number | undefined | null): string {
+  if (ms === undefined || ms === null || !Number.isFinite(ms)) {
+    return NO_VALUE;
+  }
+  const d = new Date(ms);
+  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${pad2(d.getHours())}:${pad2(d.getMinutes())}`;
+}
+
+/** The word shown for a change's status. */
+export function statusLabel(status: ChangeStatus, wip = false): string {
+  switch (status) {
+    case 'NEW':
+      return wip ? 'WIP' : 'Open';
+    case 'MERGED':
+      return 'Merged';
+    case 'ABANDONED':
+      return 'Abandoned';
+    case 'DELETED':
+      return 'Deleted';
+    default:
+      return String(status);
+  }
+}
+
+/** The "time to merge, or age if still open" cell value of a change. */
+export function mergeOrAgeMs(
+  change: { status: ChangeStatus; createdMs: number; closedMs?: number; timeToMergeMs?: number },
+  nowMs: number,
+): { ms?: number; kind: 'merge' | 'age' | 'closed' } {
+  if (change.status === 'NEW') {
+    return { ms: Math.max(0, nowMs - change.createdMs), kind: 'age' };
+  }
+  if (change.status === 'MERGED') {
+    return {
+      ms: change.timeToMergeMs ?? (change.closedMs !== undefined ? change.closedMs - change.createdMs : undefined),
+      kind: 'merge',
+    };
+  }
+  return { ms: undefined, kind: 'closed' };
+}
