@@ -1,4 +1,4 @@
-// The sidecar's query API through Grafana's plugin proxy (plugin.json route "sidecar", which adds the
+// The sidecar's query API through Grafana's plugin proxy (plugin.json route "sidecar/*", which adds the
 // sidecar URL and the Bearer token). Errors reject with an ApiFailure (view-model/errors.ts).
 
 import { lastValueFrom } from 'rxjs';
