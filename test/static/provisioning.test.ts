@@ -100,8 +100,9 @@ describe('provisioning/plugins/reviewtrace.yaml', () => {
       const provisioned = section === 'JsonData' ? obj(a, 'jsonData') : obj(a, 'secureJsonData');
       assert.ok(key in provisioned, `${section}.${key} is provisioned`);
     }
-    const route = routes.find((r) => r.path === 'sidecar');
-    assert.ok(route, 'plugin.json has the sidecar route');
+    // Grafana matches app routes as a router tree: only a path ending in /* proxies its subpaths.
+    const route = routes.find((r) => r.path === 'sidecar/*');
+    assert.ok(route, 'plugin.json has the sidecar/* route');
   });
 
   it('reads its token from a variable that compose gives Grafana', () => {
