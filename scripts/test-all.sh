@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's test command (`npm run test:all`): installs every real dependency the tests use
-# (cached outside the repository), then runs static checks, unit tests and integration tests
-# against a real Tempo and a real Gerrit. A missing dependency fails the run; nothing is skipped.
+# (cached outside the repository), then runs static checks, unit tests, integration tests against a
+# real Tempo and a real Gerrit, and browser tests (Debian's Chromium) against the built plugin.
+# A missing dependency fails the run; nothing is skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$(scripts/ensure-node.sh):$PATH"
@@ -9,10 +10,11 @@ export REVIEWTRACE_CACHE="${REVIEWTRACE_CACHE:-$HOME/.cache/reviewtrace}"
 
 step() { printf '\n== %s\n' "$*" >&2; }
 
-step "dependencies: Tempo, Gerrit"
+step "dependencies: Tempo, Gerrit, Chromium"
 REVIEWTRACE_TEMPO_BIN="$(scripts/tempo/install-tempo.sh | tail -n 1)"
 REVIEWTRACE_GERRIT_WAR="$(scripts/gerrit/install-gerrit.sh | tail -n 1)"
-export REVIEWTRACE_TEMPO_BIN REVIEWTRACE_GERRIT_WAR
+CHROMIUM_PATH="$(scripts/chromium/install-chromium.sh | tail -n 1)"
+export REVIEWTRACE_TEMPO_BIN REVIEWTRACE_GERRIT_WAR CHROMIUM_PATH
 
 step "static checks: tsc, eslint, prettier"
 npm run --silent typecheck
@@ -24,3 +26,7 @@ npm run --silent test:unit
 
 step "integration tests (real Gerrit, real Tempo)"
 npm run --silent test:integration
+
+step "browser tests (Chromium, test host, real sidecar, real Tempo)"
+npm run --silent build
+npm run --silent test:e2e

@@ -1,0 +1,182 @@
+// The Code Review page against the real sidecar and Tempo holding the demo history: it renders the
+// stats and rows the API computes, filters narrow the list and survive a reload, column headers sort
+// it, and a click opens a change's timeline with its lanes. Expected values are read from the
+// sidecar's API in the same test, never copied from the page.
+import { formatCount, formatDuration } from '../../src/view-model/format.ts';
+import {
+  countOf,
+  detailApi,
+  expect,
+  gotoCodeReview,
+  ids,
+  listApi,
+  rangeDays,
+  test,
+  visibleRows,
+} from '../support/fixtures.ts';
+
+const STATUS_CELL = 4;
+const PROJECT_CELL = 2;
+const PATCH_SETS_CELL = 5;
+
+test('renders the headline stats and the change rows of the range', async ({ page, env }, testInfo) => {
+  const range = rangeDays(30);
+  const api = await listApi(env.sidecar, { ...range, sort: 'created', dir: 'desc', offset: 0, limit: 50 });
+  expect(api.total, 'the demo history has changes in the last 30 days').toBeGreaterThan(20);
+
+  await gotoCodeReview(page, range);
+  await expect(page.getByTestId(ids.codeReview.stats)).toBeVisible();
+  await expect(page.getByTestId(ids.codeReview.statCount)).toHaveText(formatCount(api.stats.count));
+  await expect(page.getByTestId(ids.codeReview.statTtfrMedian)).toHaveText(
+    formatDuration(api.stats.timeToFirstReview.medianMs),
+  );
+  await expect(page.getByTestId(ids.codeReview.statTtmMedian)).toHaveText(
+    formatDuration(api.stats.timeToMerge.medianMs),
+  );
+  await expect(page.getByTestId(ids.codeReview.tableTotal)).toContainText(`${formatCount(api.total)} changes`);
+
+  // The first rows are the API's first rows, in the same order, with the same cells.
+  await expect(page.getByTestId(ids.codeReview.row(api.changes[0].number))).toBeVisible();
+  const rows = await visibleRows(page);
+  expect(rows.length).toBeGreaterThanOrEqual(Math.min(10, api.total));
+  expect(rows.slice(0, 10).map((r) => r.number)).toEqual(api.changes.slice(0, 10).map((c) => c.number));
+  expect(rows[0].cells[1]).toBe(api.changes[0].subject);
+  expect(rows[0].cells[PROJECT_CELL]).toBe(api.changes[0].project);
+  await page.screenshot({ path: testInfo.outputPath('code-review.png'), fullPage: true });
+});
+
+test('filters narrow the list and survive a reload', async ({ page, env }, testInfo) => {
+  const range = rangeDays(30);
+  const all = await listApi(env.sidecar, { ...range, limit: 1 });
+  const merged = await listApi(env.sidecar, { ...range, status: 'merged', limit: 1 });
+  expect(merged.total).toBeGreaterThan(0);
+  expect(merged.total).toBeLessThan(all.total);
+  // A project with merged changes in range, but not all of them.
+  let project = '';
+  let narrowed = 0;
+  for (const p of merged.facets.projects) {
+    const n = (await listApi(env.sidecar, { ...range, status: 'merged', project: p, limit: 1 })).total;
+    if (n > 0 && n < merged.total) {
+      project = p;
+      narrowed = n;
+      break;
+    }
+  }
+  expect(project, 'a project that narrows the merged changes').not.toBe('');
+
+  await gotoCodeReview(page, range);
+  await expect(page.getByTestId(ids.codeReview.statCount)).toHaveText(formatCount(all.total));
+
+  // Status: Merged.
+  await page.getByTestId(ids.codeReview.status).getByRole('radio', { name: 'Merged' }).click();
+  await expect(page).toHaveURL(/[?&]status=merged(&|$)/);
+  await expect(page.getByTestId(ids.codeReview.statCount)).toHaveText(formatCount(merged.total));
+  await expect(page.getByTestId(ids.codeReview.tableTotal)).toContainText(`${formatCount(merged.total)} changes`);
+  for (const row of await visibleRows(page)) {
+    expect(row.cells[STATUS_CELL], `change ${row.number}`).toMatch(/^Merged/);
+  }
+
+  // Project: one value from the picker.
+  const projectFilter = page.getByTestId(ids.codeReview.project);
+  await projectFilter.getByRole('combobox').click();
+  await projectFilter.getByRole('combobox').fill(project);
+  await page.getByRole('option', { name: project, exact: true }).click();
+  await page.keyboard.press('Escape');
+  await expect(page).toHaveURL(
+    new RegExp(`[?&]project=${encodeURIComponent(project).replace(/%2F/g, '(%2F|/)')}(&|$)`),
+  );
+  await expect(page.getByTestId(ids.codeReview.statCount)).toHaveText(formatCount(narrowed));
+  const filtered = await visibleRows(page);
+  expect(filtered.length).toBeGreaterThan(0);
+  expect(filtered.length).toBeLessThanOrEqual(narrowed);
+  for (const row of filtered) {
+    expect(row.cells[PROJECT_CELL], `change ${row.number}`).toBe(project);
+    expect(row.cells[STATUS_CELL], `change ${row.number}`).toMatch(/^Merged/);
+  }
+  await page.screenshot({ path: testInfo.outputPath('filtered.png'), fullPage: true });
+
+  // A reload shows the same view: the filters live in the URL.
+  const before = filtered.map((r) => r.number);
+  await page.reload();
+  await expect(page.getByTestId(ids.codeReview.statCount)).toHaveText(formatCount(narrowed));
+  await expect(page.getByTestId(ids.codeReview.status).getByRole('radio', { name: 'Merged' })).toBeChecked();
+  await expect(projectFilter).toContainText(project);
+  expect((await visibleRows(page)).map((r) => r.number)).toEqual(before);
+
+  // Clearing the filters brings every change back.
+  await page.getByTestId(ids.codeReview.clearFilters).click();
+  await expect(page.getByTestId(ids.codeReview.statCount)).toHaveText(formatCount(all.total));
+});
+
+test('a column header sorts the list (server-side, both directions)', async ({ page, env }) => {
+  const range = rangeDays(30);
+  const desc = await listApi(env.sidecar, { ...range, sort: 'patchSets', dir: 'desc', limit: 3 });
+  const asc = await listApi(env.sidecar, { ...range, sort: 'patchSets', dir: 'asc', limit: 3 });
+  expect(desc.changes[0].patchSets).toBeGreaterThan(asc.changes[0].patchSets);
+
+  await gotoCodeReview(page, range);
+  const defaultOrder = (await visibleRows(page)).map((r) => r.number);
+  expect(defaultOrder.length).toBeGreaterThan(2);
+
+  const header = page.getByTestId(ids.codeReview.header('patchSets'));
+  await header.click();
+  // Patch sets sort descending first (the default direction is not written to the URL).
+  await expect(page).toHaveURL(/[?&]sort=patchSets(&|$)/);
+  await expect(page).not.toHaveURL(/[?&]dir=asc(&|$)/);
+  await expect(page.getByRole('columnheader', { name: /Patch sets/ })).toHaveAttribute('aria-sort', 'descending');
+  await expect(page.getByTestId(ids.codeReview.row(desc.changes[0].number))).toBeVisible();
+  let rows = await visibleRows(page);
+  expect(rows[0].number).toBe(desc.changes[0].number);
+  expect(countOf(rows[0].cells[PATCH_SETS_CELL])).toBe(desc.changes[0].patchSets);
+  expect(countOf(rows[0].cells[PATCH_SETS_CELL])).toBeGreaterThanOrEqual(countOf(rows[1].cells[PATCH_SETS_CELL]));
+  expect(rows.map((r) => r.number)).not.toEqual(defaultOrder);
+
+  await header.click();
+  await expect(page).toHaveURL(/[?&]dir=asc(&|$)/);
+  await expect(page.getByRole('columnheader', { name: /Patch sets/ })).toHaveAttribute('aria-sort', 'ascending');
+  await expect(page.getByTestId(ids.codeReview.row(asc.changes[0].number))).toBeVisible();
+  rows = await visibleRows(page);
+  expect(rows[0].number).toBe(asc.changes[0].number);
+  expect(countOf(rows[0].cells[PATCH_SETS_CELL])).toBe(asc.changes[0].patchSets);
+  expect(countOf(rows[0].cells[PATCH_SETS_CELL])).toBeLessThanOrEqual(countOf(rows[1].cells[PATCH_SETS_CELL]));
+});
+
+test('clicking a change opens its timeline with one lane per patch set', async ({ page, env }, testInfo) => {
+  const change = 7;
+  const detail = await detailApi(env.sidecar, change);
+  const lanesByKind = (kind: string) => detail.timeline.lanes.filter((l) => l.kind === kind);
+  expect(lanesByKind('patchset')).toHaveLength(40);
+
+  // Change 7 is at the start of the demo history: a long range, oldest first.
+  await gotoCodeReview(page, { ...rangeDays(90), sort: 'number', dir: 'asc' });
+  const row = page.getByTestId(ids.codeReview.row(change));
+  await expect(row).toBeVisible();
+  await expect(page.getByTestId(ids.timeline.panel)).toHaveCount(0);
+  await row.click();
+
+  await expect(page).toHaveURL(new RegExp(`[?&]change=${change}(&|$)`));
+  await expect(row).toHaveAttribute('aria-selected', 'true');
+  const panel = page.getByTestId(ids.timeline.panel);
+  await expect(panel).toBeVisible();
+  await expect(page.getByTestId(ids.timeline.title)).toContainText(`#${change}`);
+  await expect(page.getByTestId(ids.timeline.title)).toContainText(detail.change.subject);
+  const lanes = (kind: string) => panel.locator(`g[data-testid^="timeline-lane-"][data-kind="${kind}"]`);
+  await expect(lanes('patchset')).toHaveCount(40);
+  await expect(lanes('change')).toHaveCount(lanesByKind('change').length);
+  await expect(lanes('review')).toHaveCount(lanesByKind('review').length);
+  await expect(lanes('ci')).toHaveCount(lanesByKind('ci').length);
+  for (const lane of detail.timeline.lanes) {
+    await expect(panel.getByTestId(ids.timeline.lane(lane.id))).toHaveCount(1);
+  }
+  await expect(panel.getByTestId(ids.timeline.laneLabel(lanesByKind('patchset')[39].id))).toContainText(
+    lanesByKind('patchset')[39].label,
+  );
+  await page.screenshot({ path: testInfo.outputPath('timeline-change-7.png'), fullPage: true });
+
+  // The open timeline is part of the URL too.
+  await page.reload();
+  await expect(page.getByTestId(ids.timeline.panel).locator('g[data-kind="patchset"]')).toHaveCount(40);
+  await page.getByTestId(ids.timeline.close).click();
+  await expect(page.getByTestId(ids.timeline.panel)).toHaveCount(0);
+  await expect(page).not.toHaveURL(/[?&]change=/);
+});

@@ -1,0 +1,191 @@
+// What the specs share: where things are (set by global-setup.ts), the app's settings through
+// Grafana's settings API (restored after every test), navigation to the app's pages at Grafana's
+// URLs, and readers for the change table. Works the same against the test host and a real Grafana.
+import { test as base, expect, type APIRequestContext, type Page } from '@playwright/test';
+import { testIds } from '../../src/test-ids.ts';
+import type { ChangeDetailResponse, ChangeListResponse } from '../../src/review-model/code-review-api.ts';
+
+export { expect };
+export const PLUGIN_ID = 'reviewtrace-codereview-app';
+export const ids = testIds;
+
+export interface SidecarRef {
+  /** As the test runner reaches it. */
+  url: string;
+  token: string;
+}
+
+export interface E2eEnv {
+  mode: 'host' | 'grafana';
+  baseURL: string;
+  /** The demo sidecar, as the tests reach it. */
+  sidecar: SidecarRef;
+  /** The demo sidecar's URL as Grafana's server (or the test host) reaches it. */
+  grafanaSidecarUrl: string;
+  /** A sidecar on an empty database (host mode; in Grafana mode only when E2E_EMPTY_SIDECAR_URL is set). */
+  emptySidecar?: SidecarRef;
+}
+
+export function requiredEnv(name: string): string {
+  const v = process.env[name];
+  if (!v) {
+    throw new Error(`${name} is not set: run the specs through npm run test:e2e (global-setup.ts sets it)`);
+  }
+  return v;
+}
+
+export function e2eEnv(): E2eEnv {
+  const empty = process.env.E2E_EMPTY_SIDECAR_URL;
+  return {
+    mode: process.env.E2E_MODE === 'grafana' ? 'grafana' : 'host',
+    baseURL: requiredEnv('E2E_BASE_URL'),
+    sidecar: { url: requiredEnv('E2E_SIDECAR_URL'), token: requiredEnv('E2E_SIDECAR_TOKEN') },
+    grafanaSidecarUrl: requiredEnv('E2E_GRAFANA_SIDECAR_URL'),
+    emptySidecar: empty ? { url: empty, token: requiredEnv('E2E_EMPTY_SIDECAR_TOKEN') } : undefined,
+  };
+}
+
+export interface AppSettings {
+  sidecarUrl: string;
+  apiToken?: string;
+  tempoDatasourceUid?: string;
+}
+
+/** POST /api/plugins/<id>/settings, as the config page does (Grafana's API; the host implements it). */
+export async function setAppSettings(request: APIRequestContext, s: AppSettings): Promise<void> {
+  const r = await request.post(`/api/plugins/${PLUGIN_ID}/settings`, {
+    data: {
+      enabled: true,
+      pinned: true,
+      jsonData: { sidecarUrl: s.sidecarUrl, tempoDatasourceUid: s.tempoDatasourceUid ?? 'tempo' },
+      ...(s.apiToken === undefined ? {} : { secureJsonData: { apiToken: s.apiToken } }),
+    },
+  });
+  expect(r.ok(), `saving the app settings: HTTP ${r.status()} ${await r.text()}`).toBeTruthy();
+}
+
+export async function getAppSettings(request: APIRequestContext): Promise<Record<string, unknown>> {
+  const r = await request.get(`/api/plugins/${PLUGIN_ID}/settings`);
+  expect(r.ok(), `reading the app settings: HTTP ${r.status()}`).toBeTruthy();
+  return (await r.json()) as Record<string, unknown>;
+}
+
+/** The sidecar's query API, read directly (what the page must show). */
+export async function sidecarGet<T>(s: SidecarRef, path: string): Promise<T> {
+  const r = await fetch(`${s.url}${path}`, { headers: { authorization: `Bearer ${s.token}` } });
+  if (!r.ok) {
+    throw new Error(`sidecar ${path}: HTTP ${r.status} ${await r.text()}`);
+  }
+  return (await r.json()) as T;
+}
+
+export function listApi(s: SidecarRef, query: Record<string, string | number | string[]>): Promise<ChangeListResponse> {
+  const qs = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) {
+    for (const x of Array.isArray(v) ? v : [v]) {
+      qs.append(k, String(x));
+    }
+  }
+  return sidecarGet<ChangeListResponse>(s, `/api/changes?${qs.toString()}`);
+}
+
+export function detailApi(s: SidecarRef, change: number): Promise<ChangeDetailResponse> {
+  return sidecarGet<ChangeDetailResponse>(s, `/api/changes/${change}`);
+}
+
+/** An absolute range (epoch ms in the URL, which the page accepts) so that the page and the API agree. */
+export function rangeDays(days: number, endMs = Date.now()): { from: number; to: number } {
+  const to = Math.ceil(endMs / 60_000) * 60_000;
+  return { from: to - days * 86_400_000, to };
+}
+
+function search(query: Record<string, string | number | string[]>): string {
+  const qs = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) {
+    for (const x of Array.isArray(v) ? v : [v]) {
+      qs.append(k, String(x));
+    }
+  }
+  const s = qs.toString();
+  return s ? `?${s}` : '';
+}
+
+async function failOnHostError(page: Page, ready: string): Promise<void> {
+  const hostError = page.getByTestId('host-plugin-error');
+  await expect(page.getByTestId(ready).or(hostError).first()).toBeVisible({ timeout: 60_000 });
+  if (await hostError.isVisible()) {
+    throw new Error(`the plugin did not load: ${await hostError.innerText()}`);
+  }
+}
+
+/** The Code Review page (/a/<app id>/) with a query string; waits until the plugin page is there. */
+export async function gotoCodeReview(
+  page: Page,
+  query: Record<string, string | number | string[]> = {},
+): Promise<void> {
+  await page.goto(`/a/${PLUGIN_ID}/${search(query)}`);
+  await failOnHostError(page, ids.codeReview.page);
+}
+
+/** The app's configuration page (/plugins/<app id>?page=configuration). */
+export async function gotoConfig(page: Page): Promise<void> {
+  await page.goto(`/plugins/${PLUGIN_ID}?page=configuration`);
+  await failOnHostError(page, ids.config.form);
+}
+
+export interface RowInfo {
+  number: number;
+  cells: string[];
+}
+
+/** The rendered (non-placeholder) rows of the change table in display order. */
+export async function visibleRows(page: Page): Promise<RowInfo[]> {
+  return page.getByTestId(ids.codeReview.table).evaluate((table) => {
+    const rows = [...table.querySelectorAll('[role="row"][data-testid^="change-row-"]')].filter(
+      (r) => !(r.getAttribute('data-testid') ?? '').startsWith('change-row-placeholder-'),
+    );
+    return rows
+      .map((r) => ({
+        index: Number(r.getAttribute('aria-rowindex')),
+        number: Number((r.getAttribute('data-testid') ?? '').replace('change-row-', '')),
+        cells: [...r.querySelectorAll('[role="cell"]')].map((c) => (c.textContent ?? '').trim()),
+      }))
+      .sort((a, b) => a.index - b.index)
+      .map(({ number, cells }) => ({ number, cells }));
+  });
+}
+
+/** A count as the page shows it ("5,000") as a number. */
+export function countOf(text: string): number {
+  return Number(text.replace(/[^0-9]/g, ''));
+}
+
+/* eslint-disable no-empty-pattern -- Playwright fixtures take their dependencies as a destructured object */
+export const test = base.extend<{ env: E2eEnv; restoreSettings: undefined }>({
+  env: async ({}, use) => {
+    await use(e2eEnv());
+  },
+  baseURL: async ({}, use) => {
+    await use(e2eEnv().baseURL);
+  },
+  extraHTTPHeaders: async ({}, use) => {
+    const user = process.env.GRAFANA_USER;
+    const password = process.env.GRAFANA_PASSWORD;
+    await use(
+      process.env.E2E_MODE === 'grafana' && user && password
+        ? { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` }
+        : {},
+    );
+  },
+  // Every test starts and ends with the app pointed at the demo sidecar with the right token.
+  restoreSettings: [
+    async ({ request, env }, use) => {
+      const defaults = { sidecarUrl: env.grafanaSidecarUrl, apiToken: env.sidecar.token };
+      await setAppSettings(request, defaults);
+      await use(undefined);
+      await setAppSettings(request, defaults);
+    },
+    { auto: true },
+  ],
+});
+/* eslint-enable no-empty-pattern */
