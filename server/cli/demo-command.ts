@@ -12,12 +12,14 @@ export interface DemoOptions extends CommonOptions {
 }
 
 const ANCHOR_KEY = 'demo_anchor_ms';
+const APPLIED_KEY = 'demo_events_applied';
 const BATCH = 1000;
 
 /**
  * Replays the bundled synthetic history (ending near now) through the real pipeline, then keeps
  * running: the rest of the history arrives live as its time comes, and the query API is served.
- * The time anchor is stored on first run, so restarts produce the same span ids (nothing twice).
+ * The time anchor and the number of events applied are stored, so a restart continues the same
+ * history where it stopped and produces no span twice.
  */
 export async function demoCommand(options: DemoOptions): Promise<void> {
   const { config, log } = loadOrExit(options);
@@ -49,14 +51,24 @@ export async function demoCommand(options: DemoOptions): Promise<void> {
   void stopping.then(() => {
     stopped = true;
   });
-  let loaded = 0;
+  // The history is deterministic: skip what an earlier run already applied (applying an event twice
+  // would give its spans new ordinals, so new ids).
+  const applied = Number(sidecar.store.getMeta(APPLIED_KEY) ?? 0);
   let next = events.next();
+  for (let i = 0; i < applied && !next.done; i += 1) {
+    next = events.next();
+  }
+  let loaded = applied;
+  const apply = () => {
+    sidecar.ingestor.handleParsed(parseStreamEvent(next.value));
+    loaded += 1;
+    sidecar.store.setMeta(APPLIED_KEY, String(loaded));
+    next = events.next();
+  };
   while (!next.done && next.value.eventCreatedOn * 1000 <= Date.now()) {
     sidecar.store.transaction(() => {
       for (let i = 0; i < BATCH && !next.done && next.value.eventCreatedOn * 1000 <= Date.now(); i += 1) {
-        sidecar.ingestor.handleParsed(parseStreamEvent(next.value));
-        loaded += 1;
-        next = events.next();
+        apply();
       }
     });
   }
@@ -83,8 +95,7 @@ export async function demoCommand(options: DemoOptions): Promise<void> {
       await Promise.race([new Promise((r) => setTimeout(r, Math.min(wait, 60_000))), stopping]);
       continue;
     }
-    sidecar.ingestor.handleParsed(parseStreamEvent(next.value));
-    next = events.next();
+    sidecar.store.transaction(apply);
   }
   await stopping;
   server.close();

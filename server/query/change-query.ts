@@ -84,7 +84,16 @@ export class ChangeQueryService {
       this.tempo.searchSpans('change', fromMs, toMs, SELECT, maxChanges, serviceName),
       this.tempo.searchSpans('submit', fromMs, toMs, [], maxChanges, serviceName),
     ]).then(([roots, submits]) => ({ roots, submits }));
-    rows.catch(() => this.cache.delete(key));
+    // Not kept when it failed, or came back empty: Tempo can briefly answer nothing while it flushes
+    // a block, and an empty answer costs little to ask again.
+    rows.then(
+      (r) => {
+        if (r.roots.length === 0) {
+          this.cache.delete(key);
+        }
+      },
+      () => this.cache.delete(key),
+    );
     this.cache.set(key, { atMs: nowMs, rows });
     return rows;
   }

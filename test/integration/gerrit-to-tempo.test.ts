@@ -572,6 +572,17 @@ describe('Gerrit → sidecar → Tempo (real Gerrit, real Tempo)', { timeout: 1_
       return t.some((x) => x.name === 'change') ? t : undefined;
     });
     assert.ok(spans.some((x) => x.name === 'patchset') && spans.some((x) => x.name === 'ci'));
+    // A restart on the same database continues the history and queues no span again.
+    const again = await SidecarProcess.start(
+      ['demo', '--no-follow', '--changes', '40'],
+      { REVIEWTRACE_DATABASE_PATH: join(work, 'demo.db'), REVIEWTRACE_TEMPO__OTLP_ENDPOINT: tempo.otlpEndpoint },
+      join(work, 'demo-again.log'),
+    );
+    await waitFor('second demo run to finish', () => (again.process.running ? undefined : true), 180_000, 500);
+    assert.equal(again.process.child.exitCode, 0);
+    const reloaded = logLines(again.process.logPath, 'Demo history loaded');
+    assert.equal(reloaded[0].events, loaded[0].events);
+    assert.equal(reloaded[0].outbox, 0, 'nothing queued twice');
   });
 
   it('loses and doubles nothing while SSH is cut 10+ times and Tempo is down for 30 s', async () => {
