@@ -140,6 +140,12 @@ export function asNumber(value: unknown): number | undefined {
   return undefined;
 }
 
+/** Change and patch set numbers: whole and positive, or not usable. */
+function positiveInteger(value: unknown): number | undefined {
+  const n = asNumber(value);
+  return n !== undefined && n > 0 && Number.isInteger(n) ? n : undefined;
+}
+
 function asBoolean(value: unknown): boolean | undefined {
   if (typeof value === 'boolean') {
     return value;
@@ -199,8 +205,8 @@ function parseChange(value: unknown): ChangeRef | undefined {
   if (!o) {
     return undefined;
   }
-  const number = asNumber(o.number);
-  if (number === undefined || number <= 0 || !Number.isInteger(number)) {
+  const number = positiveInteger(o.number);
+  if (number === undefined) {
     return undefined;
   }
   return {
@@ -225,8 +231,8 @@ function parsePatchSet(value: unknown): PatchSetRef | undefined {
   if (!o) {
     return undefined;
   }
-  const number = asNumber(o.number);
-  if (number === undefined || number <= 0 || !Number.isInteger(number)) {
+  const number = positiveInteger(o.number);
+  if (number === undefined) {
     return undefined;
   }
   return {
