@@ -83,7 +83,7 @@ export class Sidecar {
         config.gerrit.http.url,
       );
     }
-    this.metrics.openChanges.set(this.store.listOpenChanges().length);
+    this.metrics.openChanges.set(this.store.countOpenChanges());
   }
 
   /** Starts exporting, and following Gerrit when SSH is configured. */
@@ -129,7 +129,7 @@ export class Sidecar {
       return;
     }
     this.applyLine(line);
-    this.metrics.openChanges.set(this.store.listOpenChanges().length);
+    this.metrics.openChanges.set(this.store.countOpenChanges());
   }
 
   /** Applies one stream line, unless a recent rebuild already covered the event it reports. */
@@ -189,7 +189,7 @@ export class Sidecar {
     if (held.length > 0) {
       this.log.debug({ held: held.length, coveredByRebuild: covered }, 'Applied live events held during a rebuild');
     }
-    this.metrics.openChanges.set(this.store.listOpenChanges().length);
+    this.metrics.openChanges.set(this.store.countOpenChanges());
   }
 
   /** The input being held now, if a rebuild is running (read fresh: release() may start one). */

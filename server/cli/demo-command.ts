@@ -74,7 +74,7 @@ export async function demoCommand(options: DemoOptions): Promise<void> {
   }
   sidecar.drainer.notify();
   log.info(
-    { events: loaded, openChanges: sidecar.store.listOpenChanges().length, outbox: sidecar.store.outboxDepth().spans },
+    { events: loaded, openChanges: sidecar.store.countOpenChanges(), outbox: sidecar.store.outboxDepth().spans },
     'Demo history loaded',
   );
   if (!options.follow) {

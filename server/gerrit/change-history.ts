@@ -94,7 +94,9 @@ export function changeHistoryEvents(rc: RestChange, canonicalUrl?: string): Chan
     const key = restAccount(m.real_author ?? m.author)?.key;
     const ms = time(m.date);
     if (key && ms !== undefined) {
-      messageTimes.set(key, [...(messageTimes.get(key) ?? []), ms]);
+      const times = messageTimes.get(key) ?? [];
+      times.push(ms);
+      messageTimes.set(key, times);
     }
   }
   for (const update of rc.reviewer_updates ?? []) {

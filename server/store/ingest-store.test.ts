@@ -108,6 +108,10 @@ describe('IngestStore (real SQLite file)', () => {
     store.saveChange(5, change);
     assert.deepEqual(store.getChange(5), change);
     assert.equal(store.listOpenChanges().length, 1);
+    assert.equal(store.countOpenChanges(), 1);
+    store.saveChange(6, { ...change, number: 6, status: 'ABANDONED' });
+    assert.equal(store.countOpenChanges(), 1, 'abandoned changes are kept but not open');
+    store.saveChange(6, undefined);
     store.saveChange(5, undefined);
     assert.equal(store.getChange(5), undefined);
     store.close();

@@ -39,6 +39,7 @@ export class IngestStore {
     changeDelete: StatementSync;
     changeGet: StatementSync;
     changeList: StatementSync;
+    changeCount: StatementSync;
     metaGet: StatementSync;
     metaSet: StatementSync;
     ledgerHas: StatementSync;
@@ -64,6 +65,7 @@ export class IngestStore {
       CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, span TEXT NOT NULL, bytes INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS dead_letter (seq INTEGER PRIMARY KEY, span TEXT NOT NULL, reason TEXT NOT NULL, at_ms INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS open_changes (number INTEGER PRIMARY KEY, status TEXT NOT NULL, state TEXT NOT NULL, last_event_ms INTEGER NOT NULL);
+      CREATE INDEX IF NOT EXISTS open_changes_status ON open_changes (status);
     `);
     this.stmts = {
       ledgerInsert: this.db.prepare('INSERT OR IGNORE INTO ledger (span_id, trace_id, at_ms) VALUES (?, ?, ?)'),
@@ -80,6 +82,7 @@ export class IngestStore {
       changeDelete: this.db.prepare('DELETE FROM open_changes WHERE number = ?'),
       changeGet: this.db.prepare('SELECT state FROM open_changes WHERE number = ?'),
       changeList: this.db.prepare("SELECT state FROM open_changes WHERE status = 'NEW' ORDER BY number"),
+      changeCount: this.db.prepare("SELECT COUNT(*) AS n FROM open_changes WHERE status = 'NEW'"),
       deadLetter: this.db.prepare(
         'INSERT OR REPLACE INTO dead_letter (seq, span, reason, at_ms) SELECT seq, span, ?, ? FROM outbox WHERE seq = ?',
       ),
@@ -156,6 +159,11 @@ export class IngestStore {
   getChange(number: number): OpenChange | undefined {
     const row = this.stmts.changeGet.get(number) as { state: string } | undefined;
     return row ? (JSON.parse(row.state) as OpenChange) : undefined;
+  }
+
+  /** How many changes listOpenChanges() would return, without reading their state. */
+  countOpenChanges(): number {
+    return Number((this.stmts.changeCount.get() as { n: number }).n);
   }
 
   /** Changes with status NEW (abandoned ones are kept but not listed). */
