@@ -62,6 +62,21 @@ describe('OTLP encoding', () => {
     }
   });
 
+  it('writes the same bytes for spans whose length needs one, two and three varint bytes', () => {
+    const encode = createSpanEncoder(resource);
+    const tiny: SpanRecord = { ...record, parentSpanId: undefined, name: 'topic', attributes: {} };
+    const huge: SpanRecord = { ...record, attributes: { 'gerrit.comment.text': 'ä'.repeat(20_000) } };
+    for (const batch of [[tiny], [huge], [tiny, huge, record, tiny], [record]]) {
+      const ours = Buffer.from(encode(batch));
+      assert.ok(ours.equals(Buffer.from(referenceEncode(batch, resource))), batch.map((s) => s.name).join());
+    }
+    // The tiny span's message: tag (2 << 3 | 2), a one-byte length, then its trace id field.
+    const tinyBytes = Buffer.from(encode([tiny]));
+    const at = tinyBytes.indexOf(Buffer.concat([Buffer.from([0x0a, 0x10]), Buffer.from(tiny.traceId, 'hex')]));
+    assert.equal(tinyBytes[at - 2], 0x12);
+    assert.ok(tinyBytes[at - 1] < 0x80, 'the tiny span is under 128 bytes');
+  });
+
   it('puts ids, nanosecond times and UTF-8 text where OTLP expects them', () => {
     const bytes = Buffer.from(createSpanEncoder(resource)([record]));
     assert.ok(bytes.includes(Buffer.from(record.traceId, 'hex')));

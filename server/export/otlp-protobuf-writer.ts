@@ -16,6 +16,12 @@ const STATUS_CODE: Record<SpanStatus, number> = { unset: 0, ok: 1, error: 2 };
 const KIND_INTERNAL = 1;
 /** Sampled, and "is-remote is known (false)", as OpenTelemetry's SDK sets for local spans. */
 const SPAN_FLAGS = 0x01 | 0x100;
+/** Hex digit (either case) → its value, by char code. */
+const HEX_VALUE = new Uint8Array(128);
+for (let i = 0; i < 16; i += 1) {
+  HEX_VALUE['0123456789abcdef'.charCodeAt(i)] = i;
+  HEX_VALUE['0123456789ABCDEF'.charCodeAt(i)] = i;
+}
 
 export interface ResourceDescription {
   attributes: Record<string, string>;
@@ -60,9 +66,10 @@ export class OtlpProtobufWriter {
     const scopeSpans = this.begin(2);
     this.raw(this.header.subarray(resourceLen));
     for (const span of spans) {
-      const at = this.begin(2);
+      // Span messages are mostly 128 bytes to 16 KiB long: room for a two-byte length up front.
+      const at = this.begin(2, 2);
       this.span(span);
-      this.finish(at);
+      this.finish(at, 2);
     }
     this.finish(scopeSpans);
     this.finish(resourceSpans);
@@ -171,27 +178,35 @@ export class OtlpProtobufWriter {
     }
   }
 
-  /** Writes tag and one byte of room for the length; returns where the length goes. */
-  private begin(field: number): number {
+  /** Writes the tag and `room` bytes for the length; returns where the length goes. */
+  private begin(field: number, room = 1): number {
     this.tag(field, WIRE_LEN);
-    this.ensure(1);
+    this.ensure(room);
     const lenPos = this.pos;
-    this.pos += 1;
+    this.pos += room;
     return lenPos;
   }
 
-  /** Writes the length of what followed begin(); widens its room when it needs more than a byte. */
-  private finish(lenPos: number): void {
-    const len = this.pos - lenPos - 1;
-    if (len < 0x80) {
-      this.buf[lenPos] = len;
-      return;
+  /**
+   * Writes the length of what followed begin() as a minimal varint (as OpenTelemetry's serializer
+   * does), moving the body when the varint needs other than the `room` reserved.
+   */
+  private finish(lenPos: number, room = 1): void {
+    const bodyStart = lenPos + room;
+    const len = this.pos - bodyStart;
+    const size = len < 0x80 ? 1 : len < 0x4000 ? 2 : len < 0x200000 ? 3 : len < 0x10000000 ? 4 : 5;
+    if (size !== room) {
+      this.ensure(size - room);
+      this.buf.copyWithin(lenPos + size, bodyStart, this.pos);
+      this.pos += size - room;
     }
-    const prefix = varintBytes(len);
-    this.ensure(prefix.length - 1);
-    this.buf.copyWithin(lenPos + prefix.length, lenPos + 1, this.pos);
-    prefix.copy(this.buf, lenPos);
-    this.pos += prefix.length - 1;
+    let v = len;
+    let p = lenPos;
+    while (v >= 0x80) {
+      this.buf[p++] = (v & 0x7f) | 0x80;
+      v >>>= 7;
+    }
+    this.buf[p] = v;
   }
 
   private tag(field: number, wire: number): void {
@@ -246,10 +261,16 @@ export class OtlpProtobufWriter {
     this.pos += this.buf.write(s, this.pos, len, 'utf8');
   }
 
+  /** Ids are short: decoding the hex in JavaScript beats a native call per id. */
   private hexBytes(hex: string, length: number): void {
     this.varint(length);
     this.ensure(length);
-    this.pos += this.buf.write(hex, this.pos, length, 'hex');
+    const buf = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < length; i += 1) {
+      buf[p++] = (HEX_VALUE[hex.charCodeAt(2 * i)] << 4) | HEX_VALUE[hex.charCodeAt(2 * i + 1)];
+    }
+    this.pos = p;
   }
 
   /** ms * 1e6 as a little-endian uint64, in exact double arithmetic (every step stays below 2^53). */
@@ -263,9 +284,9 @@ export class OtlpProtobufWriter {
     this.pos += 8;
   }
 
-  private raw(bytes: Buffer): void {
+  private raw(bytes: Uint8Array): void {
     this.ensure(bytes.length);
-    bytes.copy(this.buf, this.pos);
+    this.buf.set(bytes, this.pos);
     this.pos += bytes.length;
   }
 
