@@ -571,22 +571,38 @@ export function changeAttributes(c: OpenChange): Record<string, AttributeValue |
   };
 }
 
-/** Later events carry the newest subject, topic, flags: keep them. */
+/**
+ * Later events carry the newest subject, topic, flags: keep them. A field is assigned only when its
+ * value changed: every event brings fresh copies of the same strings and accounts, and pointing a
+ * long-lived change at them would keep each copy alive through garbage collections (bench:ingest).
+ */
 function refreshChangeFields(c: OpenChange, event: ChangeEvent): void {
   const ch = event.change;
-  c.project = ch.project !== 'unknown' ? ch.project : c.project;
-  c.branch = ch.branch !== 'unknown' ? ch.branch : c.branch;
-  c.changeId = ch.changeId ?? c.changeId;
-  c.subject = ch.subject ?? c.subject;
-  c.url = ch.url ?? c.url;
-  c.owner = ch.owner ?? c.owner;
+  if (ch.project !== 'unknown' && ch.project !== c.project) {
+    c.project = ch.project;
+  }
+  if (ch.branch !== 'unknown' && ch.branch !== c.branch) {
+    c.branch = ch.branch;
+  }
+  if (ch.changeId !== undefined && ch.changeId !== c.changeId) {
+    c.changeId = ch.changeId;
+  }
+  if (ch.subject !== undefined && ch.subject !== c.subject) {
+    c.subject = ch.subject;
+  }
+  if (ch.url !== undefined && ch.url !== c.url) {
+    c.url = ch.url;
+  }
+  if (ch.owner !== undefined && !sameAccount(ch.owner, c.owner)) {
+    c.owner = ch.owner;
+  }
   if (ch.createdOnMs !== undefined && ch.createdOnMs < c.createdMs) {
     c.createdMs = ch.createdOnMs;
   }
-  if (event.type === 'topic-changed' || ch.topic !== undefined) {
+  if ((event.type === 'topic-changed' || ch.topic !== undefined) && ch.topic !== c.topic) {
     c.topic = ch.topic;
   }
-  if (ch.hashtags) {
+  if (ch.hashtags && !sameStrings(ch.hashtags, c.hashtags)) {
     c.hashtags = ch.hashtags;
   }
   if (ch.wip !== undefined) {
@@ -595,6 +611,14 @@ function refreshChangeFields(c: OpenChange, event: ChangeEvent): void {
   if (ch.isPrivate !== undefined) {
     c.isPrivate = ch.isPrivate;
   }
+}
+
+function sameAccount(a: Account, b: Account | undefined): boolean {
+  return b !== undefined && a.key === b.key && a.name === b.name && a.email === b.email && a.username === b.username;
+}
+
+function sameStrings(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 /**
