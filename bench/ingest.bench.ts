@@ -3,8 +3,10 @@
 // JSON.parse of the very same lines measured in the same run. Median of --runs runs. It runs with
 // the heap settings the sidecar is run with (package.json "server", docs/configuration.md), so
 // peakRssMb is what a running sidecar would use.
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { cpus } from 'node:os';
 import { createSpanEncoder, referenceEncode } from '../server/export/otlp-encoding.ts';
 import { demoStreamEvents } from '../server/demo/review-history.ts';
 import { parseStreamEventLine } from '../server/gerrit/stream-events.ts';
@@ -15,7 +17,7 @@ const { values } = parseArgs({
   options: {
     events: { type: 'string', default: '1000000' },
     runs: { type: 'string', default: '3' },
-    chunk: { type: 'string', default: '20000' },
+    chunk: { type: 'string', default: '1000' },
     batch: { type: 'string', default: '512' },
   },
 });
@@ -34,6 +36,7 @@ interface RunResult {
   changes: number;
   maxOpen: number;
   rssSamplesMb: number[];
+  events: number;
 }
 
 function median(xs: number[]): number {
@@ -41,7 +44,77 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-function runOnce(): RunResult {
+/**
+ * Writes the synthetic stream to a file once, so the timed runs read lines the way the sidecar
+ * gets them (bytes → strings), and the generator's own garbage is not collected in timed sections.
+ */
+function writeStream(path: string): void {
+  const events = demoStreamEvents({
+    seed: 7,
+    changes: Math.ceil(totalEvents / 8),
+    startMs: Date.UTC(2025, 0, 1),
+    meanArrivalMs: 5 * 60_000,
+    url: 'http://g',
+  });
+  const fd = openSync(path, 'w');
+  let parts: string[] = [];
+  for (let i = 0; i < totalEvents; i += 1) {
+    const next = events.next();
+    if (next.done) {
+      throw new Error(`the generator ran out after ${i} events`);
+    }
+    parts.push(JSON.stringify(next.value));
+    if (parts.length === chunkSize) {
+      writeSync(fd, parts.join('\n') + '\n');
+      parts = [];
+    }
+  }
+  if (parts.length > 0) {
+    writeSync(fd, parts.join('\n') + '\n');
+  }
+  closeSync(fd);
+}
+
+/**
+ * Yields the stream's lines, chunkSize at a time, each decoded from the file's bytes on its own (a
+ * flat string, as JSON.stringify made it, so neither side parses a slice of a larger string).
+ */
+function* readChunks(path: string): Generator<string[]> {
+  const fd = openSync(path, 'r');
+  let buf = Buffer.allocUnsafe(1 << 20);
+  let filled = 0;
+  let lines: string[] = [];
+  try {
+    for (;;) {
+      if (filled === buf.length) {
+        buf = Buffer.concat([buf, Buffer.allocUnsafe(buf.length)]); // a line longer than the buffer
+      }
+      const n = readSync(fd, buf, filled, buf.length - filled, null);
+      if (n === 0) {
+        break;
+      }
+      filled += n;
+      let start = 0;
+      for (let nl = buf.indexOf(10, start); nl !== -1 && nl < filled; nl = buf.indexOf(10, start)) {
+        lines.push(buf.toString('utf8', start, nl));
+        start = nl + 1;
+        if (lines.length === chunkSize) {
+          yield lines;
+          lines = [];
+        }
+      }
+      buf.copy(buf, 0, start, filled);
+      filled -= start;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  if (lines.length > 0) {
+    yield lines;
+  }
+}
+
+function runOnce(streamPath: string): RunResult {
   const mapper = new ChangeMapper({
     serverId: 'bench',
     botPatterns: [/-bot$/i],
@@ -51,13 +124,6 @@ function runOnce(): RunResult {
   const encode = createSpanEncoder(resource);
   const open = new Map<number, OpenChange>();
   const pending: SpanRecord[] = [];
-  const events = demoStreamEvents({
-    seed: 7,
-    changes: Math.ceil(totalEvents / 8),
-    startMs: Date.UTC(2025, 0, 1),
-    meanArrivalMs: 5 * 60_000,
-    url: 'http://g',
-  });
   const r: RunResult = {
     referenceSample: [],
     oursMs: 0,
@@ -68,19 +134,11 @@ function runOnce(): RunResult {
     changes: 0,
     maxOpen: 0,
     rssSamplesMb: [],
+    events: 0,
   };
-  let produced = 0;
   let sink = 0;
-  while (produced < totalEvents) {
-    const lines: string[] = [];
-    for (let i = 0; i < chunkSize && produced < totalEvents; i += 1) {
-      const next = events.next();
-      if (next.done) {
-        throw new Error(`the generator ran out after ${produced} events`);
-      }
-      lines.push(JSON.stringify(next.value));
-      produced += 1;
-    }
+  for (const lines of readChunks(streamPath)) {
+    r.events += lines.length;
     // Reference: JSON.parse of the same lines.
     let t0 = performance.now();
     for (const line of lines) {
@@ -151,10 +209,20 @@ function encoderSpeedup(batches: SpanRecord[][]): number {
   return otel / (performance.now() - t0);
 }
 
+const dir = mkdtempSync(join(tmpdir(), 'reviewtrace-bench-'));
+const streamPath = join(dir, 'stream-events.jsonl');
 const results: RunResult[] = [];
-for (let i = 0; i < runs; i += 1) {
-  results.push(runOnce());
-  (globalThis as { gc?: () => void }).gc?.();
+try {
+  writeStream(streamPath);
+  for (let i = 0; i < runs; i += 1) {
+    results.push(runOnce(streamPath));
+    if (results[i].events !== totalEvents) {
+      throw new Error(`run ${i + 1} read ${results[i].events} of ${totalEvents} events`);
+    }
+    (globalThis as { gc?: () => void }).gc?.();
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
 }
 const eventsPerSec = median(results.map((r) => totalEvents / (r.oursMs / 1000)));
 const jsonParseEventsPerSec = median(results.map((r) => totalEvents / (r.parseMs / 1000)));
