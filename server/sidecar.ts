@@ -71,6 +71,7 @@ export class Sidecar {
       serviceName: config.serviceName,
       maxChanges: config.query.maxChanges,
       cacheTtlMs: config.query.cacheSeconds * 1000,
+      searchSlices: config.query.searchSlices,
     });
     if (config.gerrit.http) {
       this.rest = new GerritRest(config.gerrit.http);

@@ -137,9 +137,11 @@ const configSchema = z
         maxChanges: z.number().int().min(1).max(100_000).default(20_000),
         /** How long one Tempo search result serves list requests (paging, sorting, filtering). */
         cacheSeconds: z.number().int().min(0).default(15),
+        /** The range's Tempo search is split into this many time slices, searched in parallel. */
+        searchSlices: z.number().int().min(1).max(16).default(2),
       })
       .strict()
-      .default({ maxChanges: 20_000, cacheSeconds: 15 }),
+      .default({ maxChanges: 20_000, cacheSeconds: 15, searchSlices: 2 }),
     http: z
       .object({
         host: z.string().min(1).default('0.0.0.0'),

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { ChangeSummary } from '../../src/review-model/code-review-api.ts';
 import { ChangeMapper } from '../mapping/change-mapper.ts';
 import { IngestStore } from '../store/ingest-store.ts';
-import { ChangeQueryService, facetsOf, filterChanges, mergeOrAgeMs, sortChanges } from './change-query.ts';
+import { ChangeQueryService, facetsOf, filterChanges, mergeOrAgeMs, sortChanges, timeSlices } from './change-query.ts';
 import { TempoReader } from './tempo-reader.ts';
 
 const c = (over: Partial<ChangeSummary>): ChangeSummary => ({
@@ -91,6 +91,21 @@ describe('change list logic', () => {
     });
   });
 
+  it('cuts a range into consecutive slices that cover it exactly', () => {
+    assert.deepEqual(timeSlices(1_000, 601_000, 3), [
+      [1_000, 201_000],
+      [201_000, 401_000],
+      [401_000, 601_000],
+    ]);
+    assert.deepEqual(timeSlices(0, 1_001, 1), [[0, 1_001]]);
+    assert.deepEqual(timeSlices(0, 1_500, 4), [[0, 1_500]], 'a range under two seconds is not cut');
+    const slices = timeSlices(1_700_000_000_123, 1_736_864_000_456, 7);
+    assert.equal(slices.length, 7);
+    assert.equal(slices[0][0], 1_700_000_000_123);
+    assert.equal(slices[6][1], 1_736_864_000_456);
+    slices.slice(1).forEach(([from], i) => assert.equal(from, slices[i][1], 'no gap, no overlap'));
+  });
+
   it('reads a closed change from its root span, and a later submit wins over a first abandon', () => {
     const mapper = new ChangeMapper({
       serverId: 's',
@@ -131,6 +146,8 @@ describe('change list logic', () => {
     );
     const merged = service.fromRoot(row, 9000);
     assert.deepEqual([merged?.status, merged?.closedMs, merged?.timeToMergeMs], ['MERGED', 9000, 8000]);
+    const mergedRoot = { ...row, attributes: { ...row.attributes, 'gerrit.change.status': 'MERGED' } };
+    assert.equal(service.fromRoot(mergedRoot)?.timeToMergeMs, 4000, 'time to merge from the root span’s duration');
     assert.equal(service.fromRoot({ ...row, attributes: {} }), undefined, 'no change number, no row');
     store.close();
   });
