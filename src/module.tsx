@@ -2,9 +2,10 @@
 // stays small. See docs/plugin.md.
 import './public-path.ts';
 
-import { lazy, Suspense } from 'react';
+import { lazy, Suspense, useEffect } from 'react';
 import { AppPlugin, type AppRootProps } from '@grafana/data';
 import { LoadingPlaceholder } from '@grafana/ui';
+import { prefetchFirstPage } from './api/change-list-prefetch.ts';
 import type { AppConfigProps } from './components/AppConfig/AppConfig.tsx';
 import type { AppSettings } from './types.ts';
 
@@ -12,6 +13,8 @@ const LazyApp = lazy(() => import('./components/App/App.tsx'));
 const LazyAppConfig = lazy(() => import('./components/AppConfig/AppConfig.tsx'));
 
 function App(props: AppRootProps<AppSettings>) {
+  // The change list's first request leaves now, while the page's code loads (docs/plugin.md).
+  useEffect(() => prefetchFirstPage(window.location.search), []);
   return (
     <Suspense fallback={<LoadingPlaceholder text="" />}>
       <LazyApp {...props} />

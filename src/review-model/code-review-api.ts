@@ -34,7 +34,10 @@ export interface ChangeSummary {
   /** For open changes: since when it has been waiting on `waitingOn`. */
   waitingSinceMs?: number;
   traceId: string;
-  /** The change in Gerrit's web UI. */
+  /**
+   * The change in Gerrit's web UI: always in a change's detail; in list rows only for open
+   * changes (the list's Tempo search leaves it out, see server/query/change-query.ts).
+   */
   url?: string;
   /** Open changes come from the sidecar's live overlay, closed ones from Tempo. */
   source: 'tempo' | 'overlay';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  pageRange,
   PAGE_SIZE,
   changeDetailUrl,
   changeListPageUrl,
@@ -54,6 +55,23 @@ describe('changeListQuery and changeListSearch', () => {
     assert.equal(changeDetailUrl(1234), '/api/plugin-proxy/reviewtrace-codereview-app/sidecar/api/changes/1234');
     assert.equal(sidecarStatusUrl(), '/api/plugin-proxy/reviewtrace-codereview-app/sidecar/api/status');
     assert.equal(configPagePath('/grafana'), '/grafana/plugins/reviewtrace-codereview-app');
+  });
+});
+
+describe('pageRange', () => {
+  const now = Date.UTC(2026, 10, 21, 12, 0, 0);
+  it('resolves the URL range against the given time', () => {
+    assert.deepEqual(pageRange({ ...DEFAULT_URL_STATE, from: 'now-2d', to: 'now' }, now), {
+      from: now - 2 * 86_400_000,
+      to: now,
+      readable: true,
+    });
+  });
+  it('stands in the default range for one it cannot read, and says so', () => {
+    const fallback = pageRange({ ...DEFAULT_URL_STATE, from: 'yesterday-ish', to: 'now' }, now);
+    const expected = pageRange(DEFAULT_URL_STATE, now);
+    assert.deepEqual(fallback, { ...expected, readable: false });
+    assert.ok(expected.readable && expected.to === now && expected.from < now);
   });
 });
 

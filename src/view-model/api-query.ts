@@ -3,7 +3,8 @@
 // Framework-free (unit-tested with node --test).
 
 import type { ChangeListQuery } from '../review-model/code-review-api.ts';
-import type { CodeReviewUrlState } from './url-state.ts';
+import { resolveRange } from './time-range.ts';
+import { DEFAULT_URL_STATE, type CodeReviewUrlState } from './url-state.ts';
 
 export const PLUGIN_ID = 'reviewtrace-codereview-app';
 
@@ -12,6 +13,22 @@ export const SIDECAR_PROXY = `/api/plugin-proxy/${PLUGIN_ID}/sidecar`;
 
 /** Rows per API page. The API allows up to 1000. */
 export const PAGE_SIZE = 500;
+
+/**
+ * The page's range in epoch ms at `nowMs`; `readable` is false when the URL's range could not be
+ * read and the default range stands in for it.
+ */
+export function pageRange(state: CodeReviewUrlState, nowMs: number): { from: number; to: number; readable: boolean } {
+  const resolved = resolveRange(state.from, state.to, nowMs);
+  if (resolved) {
+    return { ...resolved, readable: true };
+  }
+  const fallback = resolveRange(DEFAULT_URL_STATE.from, DEFAULT_URL_STATE.to, nowMs) ?? {
+    from: nowMs - 7 * 86_400_000,
+    to: nowMs,
+  };
+  return { ...fallback, readable: false };
+}
 
 /** The list query of a page state and a resolved range, without paging. */
 export function changeListQuery(state: CodeReviewUrlState, range: { from: number; to: number }): ChangeListQuery {

@@ -4,19 +4,13 @@ import type { AppPluginMeta, GrafanaTheme2 } from '@grafana/data';
 import { PluginPage } from '@grafana/runtime';
 import { Alert, useStyles2 } from '@grafana/ui';
 import type { SortKey } from '../../review-model/code-review-api.ts';
+import { prefetchedNow } from '../../api/change-list-prefetch.ts';
 import { testIds } from '../../test-ids.ts';
 import type { AppSettings } from '../../types.ts';
-import { changeListQuery, changeListSearch } from '../../view-model/api-query.ts';
+import { changeListQuery, changeListSearch, pageRange } from '../../view-model/api-query.ts';
 import { describeFailure } from '../../view-model/errors.ts';
 import { formatCount } from '../../view-model/format.ts';
-import { resolveRange } from '../../view-model/time-range.ts';
-import {
-  DEFAULT_URL_STATE,
-  clearFilters,
-  hasFilters,
-  nextSort,
-  type CodeReviewUrlState,
-} from '../../view-model/url-state.ts';
+import { clearFilters, hasFilters, nextSort, type CodeReviewUrlState } from '../../view-model/url-state.ts';
 import { ChangeTable } from './ChangeTable.tsx';
 import { Filters } from './Filters.tsx';
 import { StatsRow } from './StatsRow.tsx';
@@ -34,16 +28,12 @@ interface Props {
 export default function CodeReviewPage({ meta }: Props) {
   const styles = useStyles2(getStyles);
   const [state, setState] = useUrlState();
-  const [nowMs, setNowMs] = useState(() => Date.now());
+  // The time the range resolves against: the prefetch's (module.tsx) when it asked for this URL, so
+  // the page's first request is the one already on its way.
+  const [nowMs, setNowMs] = useState(() => prefetchedNow(window.location.search) ?? Date.now());
   const [reload, setReload] = useState(0);
 
-  const resolved = useMemo(() => resolveRange(state.from, state.to, nowMs), [state.from, state.to, nowMs]);
-  const range = useMemo(
-    () =>
-      resolved ??
-      resolveRange(DEFAULT_URL_STATE.from, DEFAULT_URL_STATE.to, nowMs) ?? { from: nowMs - 7 * 86_400_000, to: nowMs },
-    [resolved, nowMs],
-  );
+  const range = useMemo(() => pageRange(state, nowMs), [state, nowMs]);
   const baseSearch = changeListSearch(changeListQuery(state, range));
   const list = useChangeList(baseSearch, reload);
   const detail = useChangeDetail(state.change, reload);
@@ -110,7 +100,7 @@ export default function CodeReviewPage({ meta }: Props) {
           onRefresh={refresh}
           loading={list.loading}
         />
-        {!resolved && (
+        {!range.readable && (
           <Alert severity="warning" title="The time range in the URL could not be read">
             Showing the last 7 days instead of “{state.from}” to “{state.to}”.
           </Alert>

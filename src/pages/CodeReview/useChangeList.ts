@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { ChangeListResponse, ChangeSummary } from '../../review-model/code-review-api.ts';
+import { takePrefetchedFirstPage } from '../../api/change-list-prefetch.ts';
 import { fetchChangeListPage } from '../../api/sidecar-api.ts';
 import { PAGE_SIZE, pagesToLoad } from '../../view-model/api-query.ts';
 import type { ApiFailure } from '../../view-model/errors.ts';
@@ -44,7 +45,7 @@ export function useChangeList(baseSearch: string, reload: number): ChangeList {
 
   useEffect(() => {
     let current = true;
-    fetchChangeListPage(baseSearch, 0).then(
+    (takePrefetchedFirstPage(baseSearch) ?? fetchChangeListPage(baseSearch, 0)).then(
       (response) => {
         if (current) {
           setFirst({ key, response });
