@@ -40,6 +40,9 @@ const SELECT = [
   Attr.timeToFirstReviewMs,
 ];
 
+/** How long to wait before asking Tempo again for a slice that came back empty. */
+const EMPTY_RETRY_MS = 150;
+
 export interface QueryOptions {
   serverId: string;
   serviceName: string;
@@ -110,9 +113,17 @@ export class ChangeQueryService {
   private async searchRoots(fromMs: number, toMs: number): Promise<SpanRow[]> {
     const { maxChanges, serviceName } = this.options;
     const slices = timeSlices(fromMs, toMs, this.options.searchSlices ?? 1);
-    const answers = await Promise.all(
-      slices.map(([from, to]) => this.tempo.searchSpans('change', from, to, SELECT, maxChanges, serviceName)),
-    );
+    const search = async ([from, to]: [number, number]) => {
+      const rows = await this.tempo.searchSpans('change', from, to, SELECT, maxChanges, serviceName);
+      if (rows.length > 0) {
+        return rows;
+      }
+      // Tempo can answer nothing for a moment while it moves a block out of the ingester (bench:ui
+      // saw it in 2 of 9 page loads): an empty slice is asked once more.
+      await new Promise((resolve) => setTimeout(resolve, EMPTY_RETRY_MS));
+      return this.tempo.searchSpans('change', from, to, SELECT, maxChanges, serviceName);
+    };
+    const answers = await Promise.all(slices.map(search));
     const byTrace = new Map<string, SpanRow>();
     for (const rows of answers) {
       for (const row of rows) {
