@@ -65,7 +65,9 @@ export class Sidecar {
       { serviceName: config.serviceName, serverAddress: config.serverId },
     );
     this.drainer = new OutboxDrainer(this.store, this.exporter, config.export, metrics, log);
-    this.tempoReader = new TempoReader(config.tempo.queryUrl, tempoHeaders(config), config.tempo.timeoutMs);
+    this.tempoReader = new TempoReader(config.tempo.queryUrl, tempoHeaders(config), config.tempo.timeoutMs, {
+      gzip: config.tempo.queryGzip,
+    });
     this.queries = new ChangeQueryService(this.tempoReader, this.store, this.mapper, {
       serverId: config.serverId,
       serviceName: config.serviceName,

@@ -76,6 +76,11 @@ const tempoSchema = z
     tenant: z.string().min(1).optional(),
     headers: z.record(z.string(), z.string()).default({}),
     timeoutMs: duration.default(10_000),
+    /**
+     * Ask Tempo to gzip its query answers. Worth it when Tempo is far away; near it, compressing a
+     * 10 MB search answer costs Tempo more time than the transfer it saves (bench:ui).
+     */
+    queryGzip: z.boolean().default(false),
   })
   .strict()
   .default({
@@ -83,6 +88,7 @@ const tempoSchema = z
     queryUrl: 'http://localhost:3200',
     headers: {},
     timeoutMs: 10_000,
+    queryGzip: false,
   });
 
 const exportSchema = z

@@ -22,9 +22,9 @@ import type { SpanRow, TempoReader } from './tempo-reader.ts';
 
 /**
  * Root span attributes the list needs, in one TraceQL select. Tempo's answer grows with every
- * selected attribute (about 2.4 kB a change with 13), and so does its time: the change URL (only
- * the timeline shows it, from the whole trace) and the time to merge (the root span's duration)
- * are left out.
+ * selected attribute (about 2.4 kB a change with 13), and so does its time (≈ 0.1 s per attribute
+ * for 5,000 changes here). Left out: the change URL and the owner's display name (the timeline has
+ * both, from the whole trace) and the time to merge (the root span's duration).
  */
 const SELECT = [
   Attr.changeNumber,
@@ -32,7 +32,6 @@ const SELECT = [
   Attr.project,
   Attr.branch,
   Attr.owner,
-  Attr.ownerName,
   Attr.changeStatus,
   Attr.patchSetCount,
   Attr.reviewRounds,

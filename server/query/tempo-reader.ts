@@ -60,9 +60,10 @@ export class TempoReader {
   private readonly headers: Record<string, string>;
   private readonly timeoutMs: number;
 
-  constructor(baseUrl: string, headers: Record<string, string>, timeoutMs: number) {
+  constructor(baseUrl: string, headers: Record<string, string>, timeoutMs: number, options: { gzip?: boolean } = {}) {
     this.base = baseUrl.replace(/\/+$/, '');
-    this.headers = headers;
+    // fetch asks for gzip unless told otherwise (tempo.queryGzip).
+    this.headers = options.gzip ? headers : { 'accept-encoding': 'identity', ...headers };
     this.timeoutMs = timeoutMs;
   }
 

@@ -14,6 +14,7 @@ export interface ChangeSummary {
   branch: string;
   /** Account key (username, else email, else name). */
   owner: string;
+  /** The owner's display name: always in a change's detail; in list rows only for open changes. */
   ownerName?: string;
   ownerIsBot: boolean;
   status: ChangeStatus;
