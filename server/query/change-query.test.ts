@@ -106,7 +106,7 @@ describe('change list logic', () => {
     slices.slice(1).forEach(([from], i) => assert.equal(from, slices[i][1], 'no gap, no overlap'));
   });
 
-  it('asks Tempo once more for a slice that came back empty, and keeps a change found in two slices once', async () => {
+  it('asks Tempo again when a whole range came back empty, and keeps a change found in two slices once', async () => {
     // A stand-in for TempoReader: Tempo's brief empty answer (while a block leaves the ingester)
     // cannot be produced on demand, so the sequence of answers is scripted here.
     const root = (traceId: string, number: number) => ({
@@ -117,8 +117,8 @@ describe('change list logic', () => {
     });
     const calls: string[] = [];
     const answers: Record<string, Array<ReturnType<typeof root>[]>> = {
-      '0-5000': [[], [root('a'.repeat(32), 1), root('b'.repeat(32), 2)]],
-      '5000-10000': [[root('b'.repeat(32), 2), root('c'.repeat(32), 3)]],
+      '0-5000': [[], [], [root('a'.repeat(32), 1), root('b'.repeat(32), 2)]],
+      '5000-10000': [[], [], [root('b'.repeat(32), 2), root('c'.repeat(32), 3)]],
     };
     const tempo = {
       async searchSpans(name: string, from: number, to: number) {
@@ -141,11 +141,7 @@ describe('change list logic', () => {
     );
     const { changes } = await service.changesInRange(0, 10_000, 20_000);
     assert.deepEqual(changes.map((c) => c.number).sort(), [1, 2, 3]);
-    assert.deepEqual(calls.filter((c) => c.startsWith('change')).sort(), [
-      'change 0-5000',
-      'change 0-5000',
-      'change 5000-10000',
-    ]);
+    assert.equal(calls.filter((c) => c.startsWith('change')).length, 6, 'two slices, asked three times');
     store.close();
   });
 
