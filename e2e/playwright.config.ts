@@ -1,11 +1,22 @@
 // Browser tests (npm run test:e2e): Playwright's runner driving Debian's Chromium against the built
 // plugin. Without GRAFANA_URL, global-setup.ts starts a real Tempo, the real sidecar replaying the
 // demo history, and the test host that stands in for Grafana; with GRAFANA_URL the same specs run
-// against that Grafana. See docs/testing.md.
+// against that Grafana, logged in by @grafana/plugin-e2e's setup project. See docs/testing.md.
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
 import { defineConfig } from '@playwright/test';
+import type { PluginOptions } from '@grafana/plugin-e2e';
 import { launchOptions } from './support/chromium.ts';
 
-export default defineConfig({
+const grafanaUrl = process.env.GRAFANA_URL?.replace(/\/+$/, '');
+const grafanaUser = {
+  user: process.env.GRAFANA_USER || 'admin',
+  password: process.env.GRAFANA_PASSWORD || 'admin',
+};
+/** plugin-e2e's setup project that logs in (and creates GRAFANA_USER when it is not the admin). */
+const pluginE2eAuth = () => `${dirname(createRequire(import.meta.url).resolve('@grafana/plugin-e2e'))}/auth`;
+
+export default defineConfig<PluginOptions>({
   testDir: './specs',
   outputDir: '../test-results/e2e',
   globalSetup: './global-setup.ts',
@@ -18,6 +29,7 @@ export default defineConfig({
   expect: { timeout: 20_000 },
   reporter: [['list']],
   use: {
+    ...(grafanaUrl ? { baseURL: grafanaUrl, user: grafanaUser, grafanaAPICredentials: grafanaUser } : {}),
     launchOptions: launchOptions(),
     viewport: { width: 1440, height: 1000 },
     timezoneId: 'UTC',
@@ -27,5 +39,15 @@ export default defineConfig({
     actionTimeout: 20_000,
     navigationTimeout: 60_000,
   },
-  projects: [{ name: 'chromium', use: { browserName: 'chromium' } }],
+  projects: grafanaUrl
+    ? [
+        { name: 'auth', testDir: pluginE2eAuth(), testMatch: [/.*\.js/] },
+        {
+          name: 'chromium',
+          dependencies: ['auth'],
+          // plugin-e2e writes the session to this file; the name must not change.
+          use: { browserName: 'chromium', storageState: `playwright/.auth/${grafanaUser.user}.json` },
+        },
+      ]
+    : [{ name: 'chromium', use: { browserName: 'chromium' } }],
 });

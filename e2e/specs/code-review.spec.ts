@@ -3,23 +3,13 @@
 // it, and a click opens a change's timeline with its lanes. Expected values are read from the
 // sidecar's API in the same test, never copied from the page.
 import { formatCount, formatDuration } from '../../src/view-model/format.ts';
-import {
-  countOf,
-  detailApi,
-  expect,
-  gotoCodeReview,
-  ids,
-  listApi,
-  rangeDays,
-  test,
-  visibleRows,
-} from '../support/fixtures.ts';
+import { countOf, detailApi, expect, ids, listApi, rangeDays, test, visibleRows } from '../support/fixtures.ts';
 
 const STATUS_CELL = 4;
 const PROJECT_CELL = 2;
 const PATCH_SETS_CELL = 5;
 
-test('renders the headline stats and the change rows of the range', async ({ page, env }, testInfo) => {
+test('renders the headline stats and the change rows of the range', async ({ page, env, app }, testInfo) => {
   const range = rangeDays(30);
   const api = await listApi(env.sidecar, { ...range, sort: 'created', dir: 'desc', offset: 0, limit: 50 });
   expect(api.total, 'the demo history has changes in the last 30 days').toBeGreaterThan(20);
@@ -31,7 +21,7 @@ test('renders the headline stats and the change rows of the range', async ({ pag
       firstPageRequests.push(r.url());
     }
   });
-  await gotoCodeReview(page, range);
+  await app.gotoCodeReview(range);
   await expect(page.getByTestId(ids.codeReview.stats)).toBeVisible();
   await expect(page.getByTestId(ids.codeReview.statCount)).toHaveText(formatCount(api.stats.count));
   await expect(page.getByTestId(ids.codeReview.statTtfrMedian)).toHaveText(
@@ -53,7 +43,7 @@ test('renders the headline stats and the change rows of the range', async ({ pag
   await page.screenshot({ path: testInfo.outputPath('code-review.png'), fullPage: true });
 });
 
-test('filters narrow the list and survive a reload', async ({ page, env }, testInfo) => {
+test('filters narrow the list and survive a reload', async ({ page, env, app }, testInfo) => {
   const range = rangeDays(30);
   const all = await listApi(env.sidecar, { ...range, limit: 1 });
   const merged = await listApi(env.sidecar, { ...range, status: 'merged', limit: 1 });
@@ -72,7 +62,7 @@ test('filters narrow the list and survive a reload', async ({ page, env }, testI
   }
   expect(project, 'a project that narrows the merged changes').not.toBe('');
 
-  await gotoCodeReview(page, range);
+  await app.gotoCodeReview(range);
   await expect(page.getByTestId(ids.codeReview.statCount)).toHaveText(formatCount(all.total));
 
   // Status: Merged.
@@ -116,13 +106,13 @@ test('filters narrow the list and survive a reload', async ({ page, env }, testI
   await expect(page.getByTestId(ids.codeReview.statCount)).toHaveText(formatCount(all.total));
 });
 
-test('a column header sorts the list (server-side, both directions)', async ({ page, env }) => {
+test('a column header sorts the list (server-side, both directions)', async ({ page, env, app }) => {
   const range = rangeDays(30);
   const desc = await listApi(env.sidecar, { ...range, sort: 'patchSets', dir: 'desc', limit: 3 });
   const asc = await listApi(env.sidecar, { ...range, sort: 'patchSets', dir: 'asc', limit: 3 });
   expect(desc.changes[0].patchSets).toBeGreaterThan(asc.changes[0].patchSets);
 
-  await gotoCodeReview(page, range);
+  await app.gotoCodeReview(range);
   const defaultOrder = (await visibleRows(page)).map((r) => r.number);
   expect(defaultOrder.length).toBeGreaterThan(2);
 
@@ -149,14 +139,14 @@ test('a column header sorts the list (server-side, both directions)', async ({ p
   expect(countOf(rows[0].cells[PATCH_SETS_CELL])).toBeLessThanOrEqual(countOf(rows[1].cells[PATCH_SETS_CELL]));
 });
 
-test('clicking a change opens its timeline with one lane per patch set', async ({ page, env }, testInfo) => {
+test('clicking a change opens its timeline with one lane per patch set', async ({ page, env, app }, testInfo) => {
   const change = 7;
   const detail = await detailApi(env.sidecar, change);
   const lanesByKind = (kind: string) => detail.timeline.lanes.filter((l) => l.kind === kind);
   expect(lanesByKind('patchset')).toHaveLength(40);
 
   // Change 7 is at the start of the demo history: a long range, oldest first.
-  await gotoCodeReview(page, { ...rangeDays(90), sort: 'number', dir: 'asc' });
+  await app.gotoCodeReview({ ...rangeDays(90), sort: 'number', dir: 'asc' });
   const row = page.getByTestId(ids.codeReview.row(change));
   await expect(row).toBeVisible();
   await expect(page.getByTestId(ids.timeline.panel)).toHaveCount(0);

@@ -1,16 +1,17 @@
 // The app's configuration page: it saves the sidecar URL and the API token through Grafana's
 // settings API (the token goes to secureJsonData and is never sent back), and "Test connection"
 // asks the sidecar for its health through the proxy route with the saved settings.
-import { expect, getAppSettings, gotoConfig, ids, setAppSettings, test } from '../support/fixtures.ts';
+import { expect, getAppSettings, ids, setAppSettings, test } from '../support/fixtures.ts';
 
 test('saves the sidecar URL and token, and "Test connection" shows the sidecar healthy', async ({
   page,
   request,
   env,
+  app,
 }, testInfo) => {
   // Start from settings that cannot work: nothing listens there, and the token is wrong.
   await setAppSettings(request, { sidecarUrl: 'http://127.0.0.1:9', apiToken: 'not-the-token-0123456789' });
-  await gotoConfig(page);
+  await app.gotoConfig();
 
   // With those settings the test fails, and says why.
   await page.getByTestId(ids.config.testConnection).click();

@@ -4,9 +4,9 @@
 import { join } from 'node:path';
 import { SidecarProcess } from '../../test/support/sidecar.ts';
 import { newApiToken, startDemoSidecar } from '../support/stack.ts';
-import { expect, gotoCodeReview, ids, rangeDays, requiredEnv, setAppSettings, test } from '../support/fixtures.ts';
+import { expect, ids, rangeDays, requiredEnv, setAppSettings, test } from '../support/fixtures.ts';
 
-test('empty state: a sidecar with no data', async ({ page, request, env }, testInfo) => {
+test('empty state: a sidecar with no data', async ({ page, request, env, app }, testInfo) => {
   const empty = env.emptySidecar;
   if (!empty) {
     test.skip(
@@ -16,7 +16,7 @@ test('empty state: a sidecar with no data', async ({ page, request, env }, testI
     return;
   }
   await setAppSettings(request, { sidecarUrl: empty.url, apiToken: empty.token });
-  await gotoCodeReview(page);
+  await app.gotoCodeReview();
   await expect(page.getByTestId(ids.codeReview.empty)).toBeVisible();
   await expect(page.getByTestId(ids.codeReview.empty)).toContainText('No code review data yet');
   await expect(page.getByTestId(ids.codeReview.statCount)).toHaveText('0');
@@ -25,22 +25,22 @@ test('empty state: a sidecar with no data', async ({ page, request, env }, testI
   await page.screenshot({ path: testInfo.outputPath('empty-sidecar.png'), fullPage: true });
 });
 
-test('empty state: a time range before any change', async ({ page }, testInfo) => {
+test('empty state: a time range before any change', async ({ page, app }, testInfo) => {
   const past = rangeDays(7, Date.UTC(2001, 0, 8));
-  await gotoCodeReview(page, past);
+  await app.gotoCodeReview(past);
   await expect(page.getByTestId(ids.codeReview.empty)).toBeVisible();
   await expect(page.getByTestId(ids.codeReview.table)).toHaveCount(0);
   await page.screenshot({ path: testInfo.outputPath('empty-range.png'), fullPage: true });
 
   // The same page with a range that has data is not empty (the state is about the range).
-  await gotoCodeReview(page, rangeDays(30));
+  await app.gotoCodeReview(rangeDays(30));
   await expect(page.getByTestId(ids.codeReview.table)).toBeVisible();
   await expect(page.getByTestId(ids.codeReview.empty)).toHaveCount(0);
 });
 
-test('error state: the sidecar refuses the token (401)', async ({ page, request, env }, testInfo) => {
+test('error state: the sidecar refuses the token (401)', async ({ page, request, env, app }, testInfo) => {
   await setAppSettings(request, { sidecarUrl: env.grafanaSidecarUrl, apiToken: 'wrong-token-0123456789abcdef' });
-  await gotoCodeReview(page, rangeDays(30));
+  await app.gotoCodeReview(rangeDays(30));
   const error = page.getByTestId(ids.codeReview.error);
   await expect(error).toBeVisible();
   await expect(error).toContainText('The sidecar refused the API token');
@@ -49,7 +49,7 @@ test('error state: the sidecar refuses the token (401)', async ({ page, request,
   await page.screenshot({ path: testInfo.outputPath('error-401.png'), fullPage: true });
 });
 
-test('error state: the sidecar is down', async ({ page, request, env }, testInfo) => {
+test('error state: the sidecar is down', async ({ page, request, env, app }, testInfo) => {
   let sidecar: SidecarProcess | undefined;
   try {
     if (env.mode === 'host') {
@@ -65,7 +65,7 @@ test('error state: the sidecar is down', async ({ page, request, env }, testInfo
       );
       sidecar = started.sidecar;
       await setAppSettings(request, { sidecarUrl: started.url, apiToken: token });
-      await gotoCodeReview(page);
+      await app.gotoCodeReview();
       await expect(page.getByTestId(ids.codeReview.empty)).toBeVisible();
       await sidecar.stop();
       await page.getByTestId(ids.codeReview.refresh).click();
@@ -75,7 +75,7 @@ test('error state: the sidecar is down', async ({ page, request, env }, testInfo
         sidecarUrl: process.env.E2E_DOWN_SIDECAR_URL || 'http://127.0.0.1:9',
         apiToken: env.sidecar.token,
       });
-      await gotoCodeReview(page);
+      await app.gotoCodeReview();
     }
     const error = page.getByTestId(ids.codeReview.error);
     await expect(error).toBeVisible();

@@ -1,7 +1,11 @@
 // What the specs share: where things are (set by global-setup.ts), the app's settings through
-// Grafana's settings API (restored after every test), navigation to the app's pages at Grafana's
-// URLs, and readers for the change table. Works the same against the test host and a real Grafana.
-import { test as base, expect, type APIRequestContext, type Page } from '@playwright/test';
+// Grafana's settings API (restored after every test), navigation to the app's pages (`app`), and
+// readers for the change table. Works the same against the test host and a real Grafana: against a
+// real Grafana (GRAFANA_URL) the test is @grafana/plugin-e2e's, which logs in (playwright.config.ts)
+// and navigates with Grafana's page objects; the test host has no Grafana API behind those
+// fixtures, so there the test is Playwright's own.
+import { test as grafanaTest } from '@grafana/plugin-e2e';
+import { test as playwrightTest, expect, type APIRequestContext, type Page } from '@playwright/test';
 import { testIds } from '../../src/test-ids.ts';
 import type { ChangeDetailResponse, ChangeListResponse } from '../../src/review-model/code-review-api.ts';
 
@@ -118,20 +122,47 @@ async function failOnHostError(page: Page, ready: string): Promise<void> {
   }
 }
 
-/** The Code Review page (/a/<app id>/) with a query string; waits until the plugin page is there. */
-export async function gotoCodeReview(
-  page: Page,
-  query: Record<string, string | number | string[]> = {},
-): Promise<void> {
-  await page.goto(`/a/${PLUGIN_ID}/${search(query)}`);
-  await failOnHostError(page, ids.codeReview.page);
+/** Opens the app's pages and waits until the plugin has rendered them. */
+export interface AppNavigation {
+  /** The Code Review page (/a/<app id>/) with a query string. */
+  gotoCodeReview(query?: Record<string, string | number | string[]>): Promise<void>;
+  /** The app's configuration page (/plugins/<app id>?page=configuration). */
+  gotoConfig(): Promise<void>;
 }
 
-/** The app's configuration page (/plugins/<app id>?page=configuration). */
-export async function gotoConfig(page: Page): Promise<void> {
-  await page.goto(`/plugins/${PLUGIN_ID}?page=configuration`);
-  await failOnHostError(page, ids.config.form);
-}
+const hostTest = playwrightTest.extend<{ app: AppNavigation }>({
+  app: async ({ page }, use) => {
+    await use({
+      gotoCodeReview: async (query = {}) => {
+        await page.goto(`/a/${PLUGIN_ID}/${search(query)}`);
+        await failOnHostError(page, ids.codeReview.page);
+      },
+      gotoConfig: async () => {
+        await page.goto(`/plugins/${PLUGIN_ID}?page=configuration`);
+        await failOnHostError(page, ids.config.form);
+      },
+    });
+  },
+});
+
+const grafanaAppTest = grafanaTest.extend<{ app: AppNavigation }>({
+  app: async ({ page, gotoAppPage, gotoAppConfigPage }, use) => {
+    await use({
+      gotoCodeReview: async (query = {}) => {
+        await gotoAppPage({ pluginId: PLUGIN_ID, queryParams: new URLSearchParams(search(query)) });
+        await expect(page.getByTestId(ids.codeReview.page)).toBeVisible({ timeout: 60_000 });
+      },
+      gotoConfig: async () => {
+        await gotoAppConfigPage({ pluginId: PLUGIN_ID });
+        await expect(page.getByTestId(ids.config.form)).toBeVisible({ timeout: 60_000 });
+      },
+    });
+  },
+});
+
+// Both give the specs the same fixtures (Playwright's and `app`); plugin-e2e's own are used only in
+// grafanaAppTest above.
+const base = (process.env.GRAFANA_URL ? grafanaAppTest : hostTest) as unknown as typeof hostTest;
 
 export interface RowInfo {
   number: number;
