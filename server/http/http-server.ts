@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
-import type { SidecarStatus } from '../../src/review-model/code-review-api.ts';
+import type { ApiError, ApiErrorCode, SidecarStatus } from '../../src/review-model/code-review-api.ts';
 import type { Sidecar } from '../sidecar.ts';
 
 // /health (the process is up), /ready (it can do its job), /metrics (Prometheus), and the query API
@@ -13,6 +13,21 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
   res.end(text);
+}
+
+const ERROR_STATUS: Record<ApiErrorCode, number> = {
+  bad_request: 400,
+  unauthorized: 401,
+  not_found: 404,
+  internal: 500,
+  tempo_unreachable: 502,
+  api_disabled: 503,
+};
+
+/** An error answer (ApiError): its HTTP status follows from its code. */
+export function sendError(res: ServerResponse, code: ApiErrorCode, message: string): void {
+  const body: ApiError = { code, error: message };
+  sendJson(res, ERROR_STATUS[code], body);
 }
 
 function tokenMatches(header: string | undefined, token: string): boolean {
@@ -58,14 +73,15 @@ export function startHttpServer(sidecar: Sidecar, api?: ApiHandler): Promise<Ser
       }
       if (url.pathname.startsWith('/api/')) {
         if (!apiToken) {
-          sendJson(res, 503, {
-            error:
-              'The query API is disabled: set http.apiToken (REVIEWTRACE_HTTP__API_TOKEN) and the same token in the Grafana app settings.',
-          });
+          sendError(
+            res,
+            'api_disabled',
+            'The query API is disabled: set http.apiToken (REVIEWTRACE_HTTP__API_TOKEN) and the same token in the Grafana app settings.',
+          );
           return;
         }
         if (!tokenMatches(req.headers.authorization, apiToken)) {
-          sendJson(res, 401, { error: 'Missing or wrong API token (Authorization: Bearer <token>).' });
+          sendError(res, 'unauthorized', 'Missing or wrong API token (Authorization: Bearer <token>).');
           return;
         }
         if (url.pathname === '/api/status') {
@@ -84,12 +100,12 @@ export function startHttpServer(sidecar: Sidecar, api?: ApiHandler): Promise<Ser
           return;
         }
       }
-      sendJson(res, 404, { error: `No route for ${req.method} ${url.pathname}` });
+      sendError(res, 'not_found', `No route for ${req.method} ${url.pathname}`);
     };
     handle().catch((err: Error) => {
       sidecar.log.error({ err: err.message, path: url.pathname }, 'HTTP handler failed');
       if (!res.headersSent) {
-        sendJson(res, 500, { error: err.message });
+        sendError(res, 'internal', err.message);
       } else {
         res.end();
       }

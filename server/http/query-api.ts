@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { SORT_KEYS, type ChangeListQuery } from '../../src/review-model/code-review-api.ts';
 import type { ChangeQueryService } from '../query/change-query.ts';
 import { TempoQueryError } from '../query/tempo-reader.ts';
-import { sendJson, type ApiHandler } from './http-server.ts';
+import { sendError, sendJson, type ApiHandler } from './http-server.ts';
 
 // GET /api/changes and GET /api/changes/{number}: the Code Review page's data (contract in
 // src/review-model/code-review-api.ts). Parameters are validated; errors say which one and why.
@@ -48,7 +48,7 @@ export function createQueryApi(service: ChangeQueryService, now: () => number = 
       const parsed = listQuery.safeParse(paramsOf(url));
       if (!parsed.success) {
         const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`);
-        sendJson(res, 400, { error: `Bad query parameters: ${problems.join('; ')}` });
+        sendError(res, 'bad_request', `Bad query parameters: ${problems.join('; ')}`);
         return true;
       }
       const q: ChangeListQuery = parsed.data;
@@ -62,11 +62,11 @@ export function createQueryApi(service: ChangeQueryService, now: () => number = 
         if (detail) {
           sendJson(res, 200, detail);
         } else {
-          sendJson(res, 404, { error: `Change ${m[1]} is neither in Tempo nor open in the sidecar.` });
+          sendError(res, 'not_found', `Change ${m[1]} is neither in Tempo nor open in the sidecar.`);
         }
       } catch (err) {
         if (err instanceof TempoQueryError) {
-          sendJson(res, 502, { error: err.message });
+          sendError(res, 'tempo_unreachable', err.message);
           return true;
         }
         throw err;

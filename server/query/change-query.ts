@@ -253,6 +253,7 @@ export class ChangeQueryService {
       stats: headlineStats(filtered),
       facets: facetsOf(changes),
       sources: { tempo: tempoError ? 'error' : 'ok', tempoError, overlay },
+      asOfMs: nowMs,
     };
   }
 
@@ -286,7 +287,7 @@ export class ChangeQueryService {
           })),
         }
       : undefined;
-    return { change: summary, timeline: buildChangeTimeline(spans, view, nowMs) };
+    return { change: summary, timeline: buildChangeTimeline(spans, view, nowMs), asOfMs: nowMs };
   }
 }
 

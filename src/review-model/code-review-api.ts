@@ -111,6 +111,8 @@ export interface ChangeListResponse {
   facets: Facets;
   /** Where the data came from, for "what to check" messages. */
   sources: { tempo: 'ok' | 'error'; tempoError?: string; overlay: number };
+  /** The sidecar's clock when it answered (epoch ms): open ages and "waiting since" run to it. */
+  asOfMs: number;
 }
 
 export type LaneKind = 'change' | 'patchset' | 'review' | 'ci';
@@ -184,6 +186,8 @@ export interface ChangeTimeline {
 export interface ChangeDetailResponse {
   change: ChangeSummary;
   timeline: ChangeTimeline;
+  /** The sidecar's clock when it answered (epoch ms): open bars are drawn up to it. */
+  asOfMs: number;
 }
 
 /** GET /api/status (also what the config page's "Test connection" shows). */
@@ -197,6 +201,18 @@ export interface SidecarStatus {
 }
 
 /** Error body of every non-2xx answer. */
+/**
+ * What kind of failure an error answer is, for clients that act on it (the page's advice):
+ * bad_request 400 (a query parameter; the message names it), unauthorized 401 (token),
+ * not_found 404 (no such route or change), tempo_unreachable 502 (the sidecar cannot search
+ * Tempo), api_disabled 503 (no http.apiToken configured), internal 500.
+ */
+export type ApiErrorCode =
+  'bad_request' | 'unauthorized' | 'not_found' | 'tempo_unreachable' | 'api_disabled' | 'internal';
+
+/** The body of every error answer of the query API. */
 export interface ApiError {
+  code: ApiErrorCode;
+  /** In plain words, naming what to fix. */
   error: string;
 }

@@ -23,6 +23,26 @@ describe('toApiFailure', () => {
   });
 });
 
+describe('error codes', () => {
+  it('reads the sidecar’s code, and gives advice for a disabled API and an unreachable Tempo', () => {
+    const failure = toApiFailure({
+      status: 503,
+      data: { code: 'api_disabled', error: 'The query API is disabled: set http.apiToken' },
+    });
+    assert.deepEqual(failure, {
+      status: 503,
+      message: 'The query API is disabled: set http.apiToken',
+      code: 'api_disabled',
+    });
+    const disabled = describeFailure(failure);
+    assert.match(disabled.title, /turned off/);
+    assert.match(disabled.checks[0], /http\.apiToken/);
+    const tempo = describeFailure({ status: 502, message: 'cannot reach Tempo', code: 'tempo_unreachable' });
+    assert.match(tempo.title, /cannot search Tempo/);
+    assert.equal(toApiFailure({ status: 502, data: { message: 'bad gateway' } }).code, undefined);
+  });
+});
+
 describe('describeFailure', () => {
   it('points at the token for 401', () => {
     const a = describeFailure({ status: 401, message: 'Missing or wrong API token' });

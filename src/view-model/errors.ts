@@ -1,6 +1,6 @@
 // What went wrong with a request to the sidecar, in words that say what to check. Grafana's
 // backend service rejects with { status, statusText, data } where data is the body: the sidecar
-// answers { error } (ApiError), Grafana's own proxy answers { message }.
+// answers { code, error } (ApiError), Grafana's own proxy answers { message }.
 // Framework-free (unit-tested with node --test).
 
 export interface ApiFailure {
@@ -8,6 +8,8 @@ export interface ApiFailure {
   status?: number;
   /** The most specific message available. */
   message: string;
+  /** The sidecar's ApiErrorCode, when the answer came from the sidecar. */
+  code?: string;
 }
 
 function asRecord(v: unknown): Record<string, unknown> | undefined {
@@ -33,7 +35,8 @@ export function toApiFailure(err: unknown): ApiFailure {
     text(rec.message) ??
     text(rec.statusText) ??
     (status !== undefined ? `HTTP ${status}` : 'No answer from Grafana');
-  return { status, message };
+  const code = text(data?.code);
+  return code ? { status, message, code } : { status, message };
 }
 
 export interface FailureAdvice {
@@ -56,6 +59,19 @@ const CHECK_TOKEN =
 /** Turns a failure into a title and a list of things to check. */
 export function describeFailure(f: ApiFailure): FailureAdvice {
   const detail = f.status !== undefined ? `HTTP ${f.status}: ${f.message}` : f.message;
+  if (f.code === 'api_disabled') {
+    return {
+      title: 'The sidecar’s query API is turned off',
+      detail,
+      checks: [
+        'Set http.apiToken (REVIEWTRACE_HTTP__API_TOKEN) in the sidecar’s configuration and restart it.',
+        CHECK_TOKEN,
+      ],
+    };
+  }
+  if (f.code === 'tempo_unreachable') {
+    return { title: 'The sidecar cannot search Tempo', detail, checks: [CHECK_TEMPO, CHECK_READY] };
+  }
   switch (f.status) {
     case 401:
     case 403:

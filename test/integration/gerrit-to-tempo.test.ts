@@ -259,10 +259,14 @@ describe('Gerrit → sidecar → Tempo (real Gerrit, real Tempo)', { timeout: 1_
     const api = (path: string, token: string | null = sidecar.apiToken) =>
       fetch(`${sidecar.url}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
     assert.equal((await api('/api/changes?from=0&to=1', null)).status, 401);
-    assert.equal((await api('/api/changes?from=0&to=1', 'wrong-token-0123456789')).status, 401);
+    const refused = await api('/api/changes?from=0&to=1', 'wrong-token-0123456789');
+    assert.equal(refused.status, 401);
+    assert.equal(((await refused.json()) as ApiError).code, 'unauthorized');
     const bad = await api('/api/changes?from=0&to=1&sort=nonsense');
     assert.equal(bad.status, 400);
-    assert.match(((await bad.json()) as ApiError).error, /sort/);
+    const badBody = (await bad.json()) as ApiError;
+    assert.match(badBody.error, /sort/);
+    assert.equal(badBody.code, 'bad_request');
     const now = Date.now();
     const range = `from=${now - 3 * 3_600_000}&to=${now + 60_000}`;
     const list = await waitFor('every live change listed', async () => {
@@ -272,6 +276,7 @@ describe('Gerrit → sidecar → Tempo (real Gerrit, real Tempo)', { timeout: 1_
       return body.total === liveRuns.length ? body : undefined;
     });
     assert.equal(list.sources.tempo, 'ok');
+    assert.ok(Math.abs(list.asOfMs - Date.now()) < 60_000, 'asOfMs is the sidecar’s clock when it answered');
     const byNumber = new Map(list.changes.map((c) => [c.number, c]));
     const expectedStatus = (r: ScenarioRun) =>
       r.deleted ? 'DELETED' : r.open ? 'NEW' : r.title.startsWith('abandoned after') ? 'ABANDONED' : 'MERGED';

@@ -9,7 +9,7 @@ import { testIds } from '../../test-ids.ts';
 import type { AppSettings } from '../../types.ts';
 import { changeListQuery, changeListSearch, pageRange } from '../../view-model/api-query.ts';
 import { describeFailure } from '../../view-model/errors.ts';
-import { formatCount } from '../../view-model/format.ts';
+import { formatCount, formatDateTime } from '../../view-model/format.ts';
 import { clearFilters, hasFilters, nextSort, type CodeReviewUrlState } from '../../view-model/url-state.ts';
 import { ChangeTable } from './ChangeTable.tsx';
 import { Filters } from './Filters.tsx';
@@ -72,7 +72,7 @@ export default function CodeReviewPage({ meta }: Props) {
     body = (
       <>
         <div className={styles.tableCaption} data-testid={testIds.codeReview.tableTotal}>
-          {formatCount(current.total)} changes · click one to see its timeline
+          {formatCount(current.total)} changes as of {formatDateTime(current.asOfMs)} · click one to see its timeline
         </div>
         <ChangeTable
           total={current.total}
