@@ -304,13 +304,13 @@ export class ChangeMapper {
       wip: false,
       isPrivate: false,
       patchSetCount: 0,
-      reviewers: {},
-      pendingReviews: {},
+      reviewers: keyedRecord(),
+      pendingReviews: keyedRecord(),
       reviewedCurrent: [],
-      ciStart: {},
+      ciStart: keyedRecord(),
       reviewedPatchSets: [],
       commentCount: 0,
-      ordinals: {},
+      ordinals: keyedRecord(),
       lastEventMs: event.timeMs,
     };
   }
@@ -333,8 +333,8 @@ export class ChangeMapper {
     if (askFromMs === undefined) {
       c.reviewedCurrent = []; // a restore reopens the same patch set: its reviews stand
     }
-    c.ciStart = {};
-    c.pendingReviews = {};
+    c.ciStart = keyedRecord();
+    c.pendingReviews = keyedRecord();
     for (const reviewer of Object.values(c.reviewers)) {
       this.askForReview(c, reviewer, askFromMs ?? createdMs);
     }
@@ -469,7 +469,7 @@ export class ChangeMapper {
     for (const pending of Object.values(c.pendingReviews)) {
       this.closeReview(c, ps.number, pending, endMs, ReviewOutcome.superseded, out);
     }
-    c.pendingReviews = {};
+    c.pendingReviews = keyedRecord();
     out.interval(SpanName.patchSet, `patchset/${ps.number}`, ps.createdMs, endMs, undefined, {
       [Attr.patchSetNumber]: ps.number,
       [Attr.headRevision]: ps.revision,
@@ -619,6 +619,15 @@ function sameAccount(a: Account, b: Account | undefined): boolean {
 
 function sameStrings(a: string[], b: string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/**
+ * An empty record for keys that differ from change to change (accounts, span keys). Created
+ * without a prototype it is a dictionary from the start: filled from `{}`, V8 would grow a new
+ * hidden class for every new key of every change (bench:ingest: a fifth of the mapping time).
+ */
+function keyedRecord<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
 }
 
 /**

@@ -150,7 +150,7 @@ describe('server/Dockerfile', () => {
 
   it('sets heap limits in NODE_OPTIONS that Node accepts there', () => {
     const nodeOptions = imageEnv().NODE_OPTIONS;
-    assert.equal(nodeOptions, '--max-old-space-size=256 --max-semi-space-size=8');
+    assert.equal(nodeOptions, '--max-old-space-size=256 --max-semi-space-size=16');
     const probe = spawnSync(
       process.execPath,
       ['-e', 'process.stdout.write(String(require("v8").getHeapStatistics().heap_size_limit))'],
