@@ -22,6 +22,10 @@ const record: SpanRecord = {
     'gerrit.wip': true,
     'gerrit.comment.text': 'Ünïcødé ✓ '.repeat(20),
     'x.ratio': 0.5,
+    'x.big': 2 ** 31 + 5,
+    'x.bigger': 2 ** 40 + 3,
+    'x.negative': -1,
+    'x.edge': 2 ** 31 - 1,
   },
 };
 
