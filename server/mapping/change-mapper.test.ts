@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Attr, SpanName } from '../../src/review-model/span-schema.ts';
 import { parseStreamEvent, type ChangeEvent } from '../gerrit/stream-events.ts';
-import { ChangeMapper, type OpenChange } from './change-mapper.ts';
+import { ChangeMapper, reviveOpenChange, type OpenChange } from './change-mapper.ts';
 import { spanIdFor, traceIdFor, traceKey } from './span-ids.ts';
 import type { SpanRecord } from './span-record.ts';
 
@@ -350,5 +350,33 @@ describe('ChangeMapper', () => {
     assert.ok(spans.slice(0, 4).every((s) => s.parentSpanId === id('change')));
     assert.equal(spans[4].parentSpanId, id('patchset/1'));
     assert.deepEqual([state?.topic, state?.hashtags, state?.wip, state?.isPrivate], ['perf', ['a', 'b'], true, true]);
+  });
+  it('handles accounts named like object built-ins, also on a change read back from JSON', () => {
+    const m = mapper();
+    const first = m.applyEvent(undefined, story()[0]);
+    // As the store keeps it: JSON, read back through reviveOpenChange.
+    let state = reviveOpenChange(JSON.parse(JSON.stringify(first.change)));
+    const names = ['constructor', 'toString', '__proto__', 'hasOwnProperty'];
+    for (const [i, name] of names.entries()) {
+      const r = m.applyEvent(
+        state,
+        ev({
+          type: 'reviewer-added',
+          change: changeJson(),
+          patchSet: ps(1, T),
+          reviewer: acct(name),
+          adder: acct('olga'),
+          eventCreatedOn: (T + (i + 1) * S) / 1000,
+        }),
+      );
+      assert.ok(!r.needsRebuild, `${name} is a new reviewer, not a repeated one`);
+      assert.deepEqual(
+        r.spans.map((x) => x.name),
+        [SpanName.reviewerAdded],
+      );
+      state = reviveOpenChange(JSON.parse(JSON.stringify(r.change)));
+    }
+    assert.deepEqual(Object.keys(state.reviewers).sort(), [...names].sort());
+    assert.deepEqual(Object.keys(state.pendingReviews).sort(), [...names].sort());
   });
 });

@@ -622,6 +622,25 @@ function sameStrings(a: string[], b: string[]): boolean {
 }
 
 /**
+ * An OpenChange read back from JSON (the store): its keyed records without a prototype again, so
+ * that an account named `constructor` or `__proto__` is a key like any other.
+ */
+export function reviveOpenChange(json: OpenChange): OpenChange {
+  const revive = <T>(r: Record<string, T> | undefined): Record<string, T> => {
+    const out = keyedRecord<T>();
+    for (const [k, v] of Object.entries(r ?? {})) {
+      out[k] = v;
+    }
+    return out;
+  };
+  json.reviewers = revive(json.reviewers);
+  json.pendingReviews = revive(json.pendingReviews);
+  json.ciStart = revive(json.ciStart);
+  json.ordinals = revive(json.ordinals);
+  return json;
+}
+
+/**
  * An empty record for keys that differ from change to change (accounts, span keys). Created
  * without a prototype it is a dictionary from the start: filled from `{}`, V8 would grow a new
  * hidden class for every new key of every change (bench:ingest: a fifth of the mapping time).

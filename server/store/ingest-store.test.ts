@@ -106,7 +106,10 @@ describe('IngestStore (real SQLite file)', () => {
       lastEventMs: 1,
     };
     store.saveChange(5, change);
-    assert.deepEqual(store.getChange(5), change);
+    const stored = store.getChange(5);
+    // The same data; its keyed records come back without a prototype (reviveOpenChange).
+    assert.deepEqual(structuredClone(stored), change);
+    assert.equal(Object.getPrototypeOf(stored?.reviewers), null);
     assert.equal(store.listOpenChanges().length, 1);
     assert.equal(store.countOpenChanges(), 1);
     store.saveChange(6, { ...change, number: 6, status: 'ABANDONED' });

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import type { OpenChange } from '../mapping/change-mapper.ts';
+import { reviveOpenChange, type OpenChange } from '../mapping/change-mapper.ts';
 import type { SpanRecord } from '../mapping/span-record.ts';
 
 // The sidecar's embedded database: only what ingestion needs to be exact (SPEC "Data flow").
@@ -158,7 +158,7 @@ export class IngestStore {
 
   getChange(number: number): OpenChange | undefined {
     const row = this.stmts.changeGet.get(number) as { state: string } | undefined;
-    return row ? (JSON.parse(row.state) as OpenChange) : undefined;
+    return row ? reviveOpenChange(JSON.parse(row.state) as OpenChange) : undefined;
   }
 
   /** How many changes listOpenChanges() would return, without reading their state. */
@@ -168,7 +168,9 @@ export class IngestStore {
 
   /** Changes with status NEW (abandoned ones are kept but not listed). */
   listOpenChanges(): OpenChange[] {
-    return (this.stmts.changeList.all() as { state: string }[]).map((r) => JSON.parse(r.state) as OpenChange);
+    return (this.stmts.changeList.all() as { state: string }[]).map((r) =>
+      reviveOpenChange(JSON.parse(r.state) as OpenChange),
+    );
   }
 
   /** Oldest spans first, after `afterSeq`, up to `maxSpans` and about `maxBytes`. */
