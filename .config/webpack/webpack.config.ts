@@ -11,6 +11,7 @@ import TerserPlugin from 'terser-webpack-plugin';
 import type { Configuration } from 'webpack';
 
 import { externals } from './externals.ts';
+import { swcRule } from './swc-rule.ts';
 import {
   DIST_DIR,
   ROOT_DIR,
@@ -79,21 +80,7 @@ export default function config(env: Env = {}): Configuration {
     },
     module: {
       rules: [
-        {
-          test: /\.[cm]?[jt]sx?$/,
-          exclude: /node_modules/,
-          use: {
-            loader: 'swc-loader',
-            options: {
-              jsc: {
-                target: 'es2020',
-                parser: { syntax: 'typescript', tsx: true, decorators: false, dynamicImport: true },
-                // The automatic runtime imports react/jsx-runtime, which Grafana shares (external).
-                transform: { react: { runtime: 'automatic', development: !production } },
-              },
-            },
-          },
-        },
+        swcRule(!production),
         {
           test: /\.(png|jpe?g|gif|svg)$/,
           type: 'asset/resource',

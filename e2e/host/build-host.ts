@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import TerserPlugin from 'terser-webpack-plugin';
 import webpack from 'webpack';
+import { swcRule } from '../../.config/webpack/swc-rule.ts';
 
 const repo = new URL('../../', import.meta.url).pathname;
 
@@ -31,24 +32,13 @@ export async function buildHostBundle(outDir = DEFAULT_HOST_BUNDLE_DIR): Promise
     cache: {
       type: 'filesystem',
       cacheDirectory: join(repo, 'node_modules/.cache/reviewtrace-e2e/webpack'),
-      buildDependencies: { config: [new URL(import.meta.url).pathname] },
+      buildDependencies: {
+        config: [new URL(import.meta.url).pathname, join(repo, '.config/webpack/swc-rule.ts')],
+      },
     },
     module: {
       rules: [
-        {
-          test: /\.[cm]?[jt]sx?$/,
-          exclude: /node_modules/,
-          use: {
-            loader: 'swc-loader',
-            options: {
-              jsc: {
-                target: 'es2020',
-                parser: { syntax: 'typescript', tsx: true },
-                transform: { react: { runtime: 'automatic' } },
-              },
-            },
-          },
-        },
+        swcRule(false),
         // Some dependencies of @grafana/ui import extensionless paths from ESM files.
         { test: /\.m?js$/, resolve: { fullySpecified: false } },
       ],
