@@ -78,16 +78,22 @@ function LoadError({ title, message }: { title: string; message: string }) {
   );
 }
 
+/** What both plugin pages show until the plugin has loaded: a placeholder, or why it failed. */
+function NotLoaded({ loaded }: { loaded: Loaded | undefined }) {
+  return loaded?.error !== undefined ? (
+    <LoadError title="Could not load the plugin" message={loaded.error} />
+  ) : (
+    <LoadingPlaceholder text="Loading plugin…" />
+  );
+}
+
 /** Grafana's AppRootPage, reduced to what a plugin sees. */
 function AppRootPage() {
   const { pluginId } = useParams();
   const location = useLocation();
   const loaded = useAppPlugin(pluginId);
-  if (!loaded) {
-    return <LoadingPlaceholder text="Loading plugin…" />;
-  }
-  if (loaded.error !== undefined) {
-    return <LoadError title="Could not load the plugin" message={loaded.error} />;
+  if (!loaded?.plugin) {
+    return <NotLoaded loaded={loaded} />;
   }
   const { plugin } = loaded;
   if (!plugin.meta.enabled) {
@@ -115,11 +121,8 @@ function PluginConfigPage() {
   const { pluginId } = useParams();
   const location = useLocation();
   const loaded = useAppPlugin(pluginId);
-  if (!loaded) {
-    return <LoadingPlaceholder text="Loading plugin…" />;
-  }
-  if (loaded.error !== undefined) {
-    return <LoadError title="Could not load the plugin" message={loaded.error} />;
+  if (!loaded?.plugin) {
+    return <NotLoaded loaded={loaded} />;
   }
   const { plugin } = loaded;
   const query = urlUtil.parseKeyValue(location.search.replace(/^\?/, ''));
