@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState, type ReactElement } from 'react';
+import { useEffect, useMemo, useState, type ReactElement, type ReactNode } from 'react';
 import { css } from '@emotion/css';
 import type { GrafanaTheme2 } from '@grafana/data';
 import { Tooltip, useStyles2, useTheme2 } from '@grafana/ui';
@@ -290,46 +290,56 @@ function Legend() {
   return (
     <div className={styles.legend} data-testid={testIds.timeline.legend}>
       {LEGEND.waiting.map((w) => (
-        <span key={w.on} className={styles.legendItem}>
-          <svg width={16} height={12} aria-hidden>
-            <rect width={16} height={12} fill={waiting[w.on]} fillOpacity={0.3} />
-          </svg>
-          {w.label}
-        </span>
+        <LegendItem key={w.on} className={styles.legendItem} label={w.label}>
+          <rect width={16} height={12} fill={waiting[w.on]} fillOpacity={0.3} />
+        </LegendItem>
       ))}
       {LEGEND.bars.map((b) => (
-        <span key={b.tone} className={styles.legendItem}>
-          <svg width={16} height={12} aria-hidden>
-            <rect y={2} width={16} height={8} rx={2} fill={bars[b.tone]} />
-          </svg>
-          {b.label}
-        </span>
+        <LegendItem key={b.tone} className={styles.legendItem} label={b.label}>
+          <rect y={2} width={16} height={8} rx={2} fill={bars[b.tone]} />
+        </LegendItem>
       ))}
-      <span className={styles.legendItem}>
-        <svg width={16} height={12} aria-hidden>
-          <rect
-            x={0.5}
-            y={2.5}
-            width={15}
-            height={7}
-            rx={2}
-            fill={bars.patchset}
-            fillOpacity={0.55}
-            stroke={bars.patchset}
-            strokeDasharray="4 3"
-          />
-        </svg>
-        {LEGEND.openBar}
-      </span>
+      <LegendItem className={styles.legendItem} label={LEGEND.openBar}>
+        <rect
+          x={0.5}
+          y={2.5}
+          width={15}
+          height={7}
+          rx={2}
+          fill={bars.patchset}
+          fillOpacity={0.55}
+          stroke={bars.patchset}
+          strokeDasharray="4 3"
+        />
+      </LegendItem>
       {LEGEND.markers.map((m) => (
-        <span key={m.label} className={styles.legendItem}>
-          <svg width={16} height={16} aria-hidden>
-            <MarkerGlyph shape={m.shape} color={markers[m.tone]} x={8} y={8} size={4} />
-          </svg>
-          {m.label}
-        </span>
+        <LegendItem key={m.label} className={styles.legendItem} label={m.label} height={16}>
+          <MarkerGlyph shape={m.shape} color={markers[m.tone]} x={8} y={8} size={4} />
+        </LegendItem>
       ))}
     </div>
+  );
+}
+
+/** One legend entry: a 16 px wide swatch and its label. */
+function LegendItem({
+  className,
+  label,
+  height = 12,
+  children,
+}: {
+  className: string;
+  label: string;
+  height?: number;
+  children: ReactNode;
+}) {
+  return (
+    <span className={className}>
+      <svg width={16} height={height} aria-hidden>
+        {children}
+      </svg>
+      {label}
+    </span>
   );
 }
 
