@@ -660,7 +660,6 @@ function ordinal(c: OpenChange, prefix: string): string {
   return `${prefix}/${n}`;
 }
 
-/** Builds the spans of one change's trace: ids, parents, clamped times, defined attributes. */
 /** The ids every span of one change needs, hashed once per change (see ChangeMapper.idsFor). */
 interface ChangeIds {
   key: string;
