@@ -25,6 +25,9 @@ const record: SpanRecord = {
     'x.big': 2 ** 31 + 5,
     'x.bigger': 2 ** 40 + 3,
     'x.negative': -1,
+    'x.negative31': -(2 ** 31),
+    'x.negative40': -(2 ** 40 + 3),
+    'x.negativeMin': Number.MIN_SAFE_INTEGER,
     'x.edge': 2 ** 31 - 1,
   },
 };

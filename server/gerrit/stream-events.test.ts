@@ -52,6 +52,28 @@ describe('parseStreamEventLine', () => {
     assert.equal(r.event.author, undefined);
   });
 
+  it('gives each event the account as that event names it, sharing one object per identity', () => {
+    const added = (reviewerName: string) =>
+      parseStreamEventLine(
+        JSON.stringify({
+          type: 'reviewer-added',
+          change,
+          reviewer: { name: reviewerName, email: 'r@x', username: 'rita' },
+          adder: change.owner,
+          eventCreatedOn: 1700000100,
+        }),
+      );
+    const [first, again, renamed] = [added('Rita'), added('Rita'), added('Rita R.')];
+    assert.ok(first.kind === 'change' && first.event.type === 'reviewer-added');
+    assert.ok(again.kind === 'change' && again.event.type === 'reviewer-added');
+    assert.ok(renamed.kind === 'change' && renamed.event.type === 'reviewer-added');
+    assert.deepEqual(first.event.reviewer, { key: 'rita', name: 'Rita', email: 'r@x', username: 'rita' });
+    assert.equal(again.event.reviewer, first.event.reviewer);
+    assert.equal(again.event.adder, first.event.change.owner);
+    assert.deepEqual(renamed.event.reviewer, { key: 'rita', name: 'Rita R.', email: 'r@x', username: 'rita' });
+    assert.equal(first.event.reviewer?.name, 'Rita');
+  });
+
   it('parses approvals, skipping entries without a label or value', () => {
     const r = parseStreamEventLine(
       JSON.stringify({

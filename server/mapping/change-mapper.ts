@@ -83,6 +83,7 @@ export interface ApplyResult {
 }
 
 const INSTANT_MS = 1;
+const NO_VOTES: readonly Approval[] = Object.freeze([]);
 /** Changes whose ids are cached; more than are usually open at once. */
 const ID_CACHE_SIZE = 20_000;
 
@@ -333,10 +334,10 @@ export class ChangeMapper {
     if (askFromMs === undefined) {
       c.reviewedCurrent = []; // a restore reopens the same patch set: its reviews stand
     }
-    c.ciStart = keyedRecord();
-    c.pendingReviews = keyedRecord();
-    for (const reviewer of Object.values(c.reviewers)) {
-      this.askForReview(c, reviewer, askFromMs ?? createdMs);
+    clearRecord(c.ciStart);
+    clearRecord(c.pendingReviews);
+    for (const key in c.reviewers) {
+      this.askForReview(c, c.reviewers[key], askFromMs ?? createdMs);
     }
   }
 
@@ -466,11 +467,11 @@ export class ChangeMapper {
     if (!ps) {
       return;
     }
-    for (const pending of Object.values(c.pendingReviews)) {
-      this.closeReview(c, ps.number, pending, endMs, ReviewOutcome.superseded, out);
+    for (const key in c.pendingReviews) {
+      this.closeReview(c, ps.number, c.pendingReviews[key], endMs, ReviewOutcome.superseded, out);
     }
-    c.pendingReviews = keyedRecord();
-    out.interval(SpanName.patchSet, `patchset/${ps.number}`, ps.createdMs, endMs, undefined, {
+    clearRecord(c.pendingReviews);
+    out.patchSet(ps.number, ps.createdMs, endMs, {
       [Attr.patchSetNumber]: ps.number,
       [Attr.headRevision]: ps.revision,
       [Attr.patchSetKind]: ps.kind,
@@ -499,9 +500,16 @@ export class ChangeMapper {
  * message, whose header names the changed votes ("Code-Review+2", "-Code-Review" for a removal).
  * The stream's text can lack that header, so each source is read the way it is exact.
  */
-export function reviewVotes(approvals: Approval[], text: string): Approval[] {
+export function reviewVotes(approvals: Approval[], text: string): readonly Approval[] {
   if (approvals.length > 0) {
-    return approvals.filter((a) => a.oldValue !== undefined && a.oldValue !== a.value);
+    // Most reviews change no vote: no array is allocated for them.
+    let changed: Approval[] | undefined;
+    for (const a of approvals) {
+      if (a.oldValue !== undefined && a.oldValue !== a.value) {
+        (changed ??= []).push(a);
+      }
+    }
+    return changed ?? NO_VOTES;
   }
   const header = parseReviewMessageHeader(text);
   return header ? [...header.votes, ...header.removed.map((label) => ({ label, value: 0 }))] : [];
@@ -547,6 +555,7 @@ export function eventFingerprint(event: ChangeEvent): string {
 
 /** Attributes of the root span, also served for open changes by the live overlay. */
 export function changeAttributes(c: OpenChange): Record<string, AttributeValue | undefined> {
+  const reviewers = Object.keys(c.reviewers);
   return {
     [Attr.changeNumber]: String(c.number),
     [Attr.changeTitle]: c.subject,
@@ -565,8 +574,8 @@ export function changeAttributes(c: OpenChange): Record<string, AttributeValue |
     [Attr.patchSetCount]: c.patchSetCount,
     [Attr.timeToFirstReviewMs]: c.firstReviewMs === undefined ? undefined : Math.max(0, c.firstReviewMs - c.createdMs),
     [Attr.reviewRounds]: c.reviewedPatchSets.length,
-    [Attr.reviewerCount]: Object.keys(c.reviewers).length,
-    [Attr.reviewers]: Object.keys(c.reviewers).length > 0 ? Object.keys(c.reviewers).sort() : undefined,
+    [Attr.reviewerCount]: reviewers.length,
+    [Attr.reviewers]: reviewers.length > 0 ? reviewers.sort() : undefined,
     [Attr.commentCount]: c.commentCount,
   };
 }
@@ -649,6 +658,13 @@ function keyedRecord<T>(): Record<string, T> {
   return Object.create(null) as Record<string, T>;
 }
 
+/** Empties a keyed record in place: a new one per patch set was a tenth of the mapper's garbage. */
+function clearRecord(record: Record<string, unknown>): void {
+  for (const key in record) {
+    delete record[key];
+  }
+}
+
 /**
  * The key of the n-th span of its kind (n-th comment of an account on a patch set, …). Ordinals,
  * not times, because the stream's eventCreatedOn can be a second later than the REST history's
@@ -695,6 +711,16 @@ class SpanWriter {
     this.push(SpanName.change, this.ids.rootId, undefined, startMs, endMs, attributes, status);
   }
 
+  /** A patch set span hangs off the change; its id is the one its children name as parent. */
+  patchSet(
+    patchSet: number,
+    startMs: number,
+    endMs: number,
+    attributes: Record<string, AttributeValue | undefined>,
+  ): void {
+    this.push(SpanName.patchSet, this.patchSetId(patchSet), this.ids.rootId, startMs, endMs, attributes, 'unset');
+  }
+
   instant(
     name: SpanName,
     spanKey: string,
@@ -715,9 +741,9 @@ class SpanWriter {
     attributes: Record<string, AttributeValue | undefined>,
     status: SpanStatus = 'unset',
   ): void {
-    // Patch set spans hang off the change; everything on a patch set hangs off that patch set.
-    const parent = name === SpanName.patchSet || patchSet === undefined ? this.ids.rootId : this.patchSetId(patchSet);
-    if (patchSet !== undefined && name !== SpanName.patchSet) {
+    // Everything on a patch set hangs off that patch set.
+    const parent = patchSet === undefined ? this.ids.rootId : this.patchSetId(patchSet);
+    if (patchSet !== undefined) {
       attributes[Attr.patchSetNumber] = patchSet;
     }
     this.push(name, spanIdFor(this.ids.key, spanKey), parent, startMs, endMs, attributes, status);
