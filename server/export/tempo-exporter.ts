@@ -21,20 +21,32 @@ export type ExportOutcome =
 export class TempoExporter {
   private readonly options: ExporterOptions;
   private readonly encode: (spans: SpanRecord[]) => Uint8Array;
+  /** The export in flight, if any: the next one waits for it (see export()). */
+  private previous: Promise<unknown> = Promise.resolve();
 
   constructor(options: ExporterOptions, resource: ResourceOptions) {
     this.options = options;
     this.encode = createSpanEncoder(resource);
   }
 
-  async export(spans: SpanRecord[]): Promise<ExportOutcome> {
+  /**
+   * Exports run one at a time: the request body is the encoder's own buffer, which the next
+   * encode overwrites, so it is not encoded before the previous request has its answer.
+   */
+  export(spans: SpanRecord[]): Promise<ExportOutcome> {
+    const outcome = this.previous.then(() => this.send(spans));
+    this.previous = outcome.catch(() => undefined);
+    return outcome;
+  }
+
+  private async send(spans: SpanRecord[]): Promise<ExportOutcome> {
     const body = this.encode(spans);
     let response: Response;
     try {
       response = await fetch(this.options.endpoint, {
         method: 'POST',
         headers: { ...this.options.headers, 'content-type': 'application/x-protobuf' },
-        // The encoder returns a fresh copy; its type is only declared as ArrayBufferLike.
+        // A view of the encoder's Buffer, whose type is only declared as ArrayBufferLike.
         body: body as Uint8Array<ArrayBuffer>,
         signal: AbortSignal.timeout(this.options.timeoutMs),
       });
