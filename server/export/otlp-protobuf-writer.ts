@@ -33,8 +33,9 @@ export class OtlpProtobufWriter {
   private pos = 0;
   /** Encoded `key` field (tag, length, UTF-8 bytes) of KeyValue, per attribute key. */
   private readonly keyCache = new Map<string, Buffer>();
-  private lastTraceId = '';
-  private readonly lastTraceBytes = new Uint8Array(16);
+  private readonly lastTraceId = new LastId(16);
+  private readonly lastParentId = new LastId(8);
+  private readonly nanosCache = { ms: new Float64Array([NaN, NaN]), lo: new Uint32Array(2), hi: new Uint32Array(2) };
   /** Resource and scope messages, identical in every request. */
   private readonly header: Buffer;
 
@@ -103,12 +104,12 @@ export class OtlpProtobufWriter {
   private span(s: SpanRecord): void {
     this.ensure(2 + 16 + 2 + 8 + 2 + 8 + 1);
     this.buf[this.pos++] = 0x0a; // 1 trace_id
-    this.traceIdBytes(s.traceId);
+    this.idBytes(s.traceId, this.lastTraceId);
     this.buf[this.pos++] = 0x12; // 2 span_id
     this.hexBytes(s.spanId, 8);
     if (s.parentSpanId) {
       this.buf[this.pos++] = 0x22; // 4 parent_span_id
-      this.hexBytes(s.parentSpanId, 8);
+      this.idBytes(s.parentSpanId, this.lastParentId);
     }
     this.buf[this.pos++] = 0x2a; // 5 name
     this.string(s.name);
@@ -116,9 +117,9 @@ export class OtlpProtobufWriter {
     this.buf[this.pos++] = 0x30; // 6 kind
     this.buf[this.pos++] = KIND_INTERNAL;
     this.buf[this.pos++] = 0x39; // 7 start_time_unix_nano (fixed64)
-    this.fixed64Nanos(s.startMs);
+    this.fixed64Nanos(s.startMs, 0);
     this.buf[this.pos++] = 0x41; // 8 end_time_unix_nano (fixed64)
-    this.fixed64Nanos(s.endMs);
+    this.fixed64Nanos(s.endMs, 1);
     for (const key in s.attributes) {
       const value = s.attributes[key];
       if (value !== undefined) {
@@ -366,23 +367,27 @@ export class OtlpProtobufWriter {
     this.pos += this.buf.write(s, this.pos, len, 'utf8');
   }
 
-  /** Spans come in runs of one change: the previous trace id's bytes are copied, not decoded again. */
-  private traceIdBytes(traceId: string): void {
-    const last = this.lastTraceBytes;
-    if (traceId !== this.lastTraceId) {
-      this.hexBytes(traceId, 16);
-      for (let i = 0, p = this.pos - 16; i < 16; i += 1) {
-        last[i] = this.buf[p++];
+  /**
+   * Spans come in runs of one change, mostly under one parent: an id equal to the last one written
+   * in its field is copied from the bytes kept for it, not decoded again.
+   */
+  private idBytes(hex: string, last: LastId): void {
+    const bytes = last.bytes;
+    const n = bytes.length;
+    if (hex !== last.hex) {
+      this.hexBytes(hex, n);
+      for (let i = 0, p = this.pos - n; i < n; i += 1) {
+        bytes[i] = this.buf[p++];
       }
-      this.lastTraceId = traceId;
+      last.hex = hex;
       return;
     }
-    this.ensure(17);
+    this.ensure(1 + n);
     const buf = this.buf;
     let p = this.pos;
-    buf[p++] = 16;
-    for (let i = 0; i < 16; i += 1) {
-      buf[p++] = last[i];
+    buf[p++] = n;
+    for (let i = 0; i < n; i += 1) {
+      buf[p++] = bytes[i];
     }
     this.pos = p;
   }
@@ -399,14 +404,29 @@ export class OtlpProtobufWriter {
     this.pos = p;
   }
 
-  /** ms * 1e6 as a little-endian uint64, in exact double arithmetic (every step stays below 2^53). */
-  private fixed64Nanos(ms: number): void {
+  /**
+   * ms * 1e6 as a little-endian uint64, in exact double arithmetic (every step stays below 2^53).
+   * `slot` (0 start, 1 end) keeps the last time of its field: a change's spans come in runs that
+   * share their times, so the arithmetic is skipped for most of them.
+   */
+  private fixed64Nanos(ms: number, slot: 0 | 1): void {
     this.ensure(8);
-    const high = Math.floor(ms / 0x10000) * 1e6; // < 2^46
-    const low = (ms % 0x10000) * 1e6; // < 2^36
-    const mixed = (high % 0x10000) * 0x10000 + low; // < 2^37
-    const lo = mixed % 0x100000000;
-    const hi = (Math.floor(high / 0x10000) + Math.floor(mixed / 0x100000000)) >>> 0;
+    const cache = this.nanosCache;
+    let lo: number;
+    let hi: number;
+    if (cache.ms[slot] === ms) {
+      lo = cache.lo[slot];
+      hi = cache.hi[slot];
+    } else {
+      const high = Math.floor(ms / 0x10000) * 1e6; // < 2^46
+      const low = (ms % 0x10000) * 1e6; // < 2^36
+      const mixed = (high % 0x10000) * 0x10000 + low; // < 2^37
+      lo = mixed % 0x100000000;
+      hi = (Math.floor(high / 0x10000) + Math.floor(mixed / 0x100000000)) >>> 0;
+      cache.ms[slot] = ms;
+      cache.lo[slot] = lo;
+      cache.hi[slot] = hi;
+    }
     const buf = this.buf;
     let p = this.pos;
     buf[p++] = lo & 0xff;
@@ -433,6 +453,16 @@ export class OtlpProtobufWriter {
     const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
     this.buf.copy(next, 0, 0, this.pos);
     this.buf = next;
+  }
+}
+
+/** An id field's last value, as hex and as bytes (see OtlpProtobufWriter.idBytes). */
+class LastId {
+  hex = '';
+  readonly bytes: Uint8Array;
+
+  constructor(length: number) {
+    this.bytes = new Uint8Array(length);
   }
 }
 
