@@ -27,8 +27,8 @@ export function resourceAttributes(options: ResourceOptions): Record<string, str
 
 /**
  * The encoder's answer is a view of its own buffer, valid until it is called again: a fresh copy
- * of every request (150 KB for 512 spans) kept the garbage collector busy for a sixth of the
- * encoding time (bench:ingest's batches, profiled). Copy the bytes to keep them longer.
+ * of every request (150 KB for 512 spans) cost a fifth of the encoding time, in the garbage
+ * collector (bench:ingest's batches: 1.0 → 0.78 µs a span without it). Copy the bytes to keep them.
  */
 export function createSpanEncoder(options: ResourceOptions): (spans: SpanRecord[]) => Uint8Array {
   const writer = new OtlpProtobufWriter({
