@@ -245,8 +245,10 @@ function parseChange(value: unknown): ChangeRef | undefined {
     status: asString(o.status),
     topic: asString(o.topic),
     hashtags: Array.isArray(o.hashtags) ? asStringArray(o.hashtags) : undefined,
-    wip: asBoolean(o.wip),
-    isPrivate: asBoolean(o.private),
+    // Gerrit leaves both flags out when they are false (fixtures/stream-events.jsonl: the
+    // wip-state-changed event of a change made ready has no `wip`).
+    wip: asBoolean(o.wip) ?? false,
+    isPrivate: asBoolean(o.private) ?? false,
   };
 }
 

@@ -328,13 +328,13 @@ describe('ChangeMapper', () => {
       }),
       ev({
         type: 'private-state-changed',
-        change: { ...changeJson(), private: true },
+        change: { ...changeJson(), wip: true, private: true },
         changer: acct('olga'),
         eventCreatedOn: (T + 4 * MIN) / 1000,
       }),
       ev({
         type: 'vote-deleted',
-        change: changeJson(),
+        change: { ...changeJson(), wip: true, private: true },
         patchSet: ps(1, T),
         reviewer: acct('alice'),
         remover: acct('olga'),
@@ -350,6 +350,19 @@ describe('ChangeMapper', () => {
     assert.ok(spans.slice(0, 4).every((s) => s.parentSpanId === id('change')));
     assert.equal(spans[4].parentSpanId, id('patchset/1'));
     assert.deepEqual([state?.topic, state?.hashtags, state?.wip, state?.isPrivate], ['perf', ['a', 'b'], true, true]);
+
+    // Made ready, as Gerrit reports it: without the `wip` field, which it leaves out when false.
+    const ready = ev({
+      type: 'wip-state-changed',
+      change: { ...changeJson(), private: true },
+      changer: acct('olga'),
+      eventCreatedOn: (T + 6 * MIN) / 1000,
+    });
+    const after = run([...base, ...more, ready]);
+    const readySpan = after.spans[after.spans.length - 1];
+    assert.equal(readySpan.spanId, id('wip/2'));
+    assert.equal(readySpan.attributes[Attr.wip], false);
+    assert.deepEqual([after.state?.wip, after.state?.isPrivate], [false, true]);
   });
   it('handles accounts named like object built-ins, also on a change read back from JSON', () => {
     const m = mapper();

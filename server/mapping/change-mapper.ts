@@ -546,11 +546,12 @@ export function eventFingerprint(event: ChangeEvent): string {
     case 'topic-changed':
       return `topic|${event.change.topic ?? ''}`;
     case 'hashtags-changed':
-      return `hashtags|${event.added.join(',')}|${event.removed.join(',')}`;
+      // Sorted: the stream and REST list the same hashtags in different orders.
+      return `hashtags|${[...event.added].sort().join(',')}|${[...event.removed].sort().join(',')}`;
     case 'wip-state-changed':
-      return `wip|${String(event.change.wip)}`;
+      return `wip|${event.change.wip === true}`;
     case 'private-state-changed':
-      return `private|${String(event.change.isPrivate)}`;
+      return `private|${event.change.isPrivate === true}`;
     default:
       return event.type;
   }
