@@ -26,8 +26,8 @@ const SPAN_ID_CODES = new Array<number>(16).fill(0);
 
 /**
  * The digest's first codes.length / 2 bytes as lowercase hex, built as a flat string: a slice() of
- * the hex digest would keep the whole 64-char digest alive with every id (bench:ingest holds
- * hundreds of thousands of ids between scavenges).
+ * the hex digest would keep the whole 64-char digest alive with every id that lives on (the
+ * cached ids of open changes, spans waiting to be encoded).
  */
 function sha256HexPrefix(input: string, codes: number[]): string {
   const digest = hash('sha256', input, 'binary'); // one char per byte (latin1)
