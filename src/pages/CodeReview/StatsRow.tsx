@@ -1,7 +1,7 @@
 import { css } from '@emotion/css';
 import type { GrafanaTheme2 } from '@grafana/data';
 import { useStyles2 } from '@grafana/ui';
-import type { HeadlineStats } from '../../review-model/code-review-api.ts';
+import type { Distribution, HeadlineStats } from '../../review-model/code-review-api.ts';
 import { testIds } from '../../test-ids.ts';
 import { formatCount, formatDuration, formatRounds, formatShare } from '../../view-model/format.ts';
 
@@ -22,25 +22,15 @@ export function StatsRow({ stats, dimmed }: Props) {
       />
       <Stat
         label="Time to first review"
-        values={[
-          {
-            testId: testIds.codeReview.statTtfrMedian,
-            value: formatDuration(stats.timeToFirstReview.medianMs),
-            unit: 'median',
-          },
-          { testId: testIds.codeReview.statTtfrP90, value: formatDuration(stats.timeToFirstReview.p90Ms), unit: 'p90' },
-        ]}
+        values={durationValues(
+          stats.timeToFirstReview,
+          testIds.codeReview.statTtfrMedian,
+          testIds.codeReview.statTtfrP90,
+        )}
       />
       <Stat
         label="Time to merge"
-        values={[
-          {
-            testId: testIds.codeReview.statTtmMedian,
-            value: formatDuration(stats.timeToMerge.medianMs),
-            unit: 'median',
-          },
-          { testId: testIds.codeReview.statTtmP90, value: formatDuration(stats.timeToMerge.p90Ms), unit: 'p90' },
-        ]}
+        values={durationValues(stats.timeToMerge, testIds.codeReview.statTtmMedian, testIds.codeReview.statTtmP90)}
       />
       <Stat
         label="Review rounds"
@@ -58,10 +48,24 @@ export function StatsRow({ stats, dimmed }: Props) {
   );
 }
 
+interface StatValue {
+  testId: string;
+  value: string;
+  unit?: string;
+}
+
 interface StatProps {
   label: string;
-  values: Array<{ testId: string; value: string; unit?: string }>;
+  values: StatValue[];
   note?: string;
+}
+
+/** A duration's median and p90, as a stat shows them. */
+function durationValues(distribution: Distribution, medianTestId: string, p90TestId: string): StatValue[] {
+  return [
+    { testId: medianTestId, value: formatDuration(distribution.medianMs), unit: 'median' },
+    { testId: p90TestId, value: formatDuration(distribution.p90Ms), unit: 'p90' },
+  ];
 }
 
 function Stat({ label, values, note }: StatProps) {
