@@ -45,30 +45,7 @@ export function TimelinePanel({ changeNumber, detail, tempoDatasourceUid, onClos
           <strong>#{changeNumber}</strong> {change?.subject ?? ''}
         </div>
         <div className={styles.actions}>
-          {change &&
-            (exploreUrl ? (
-              <LinkButton
-                href={exploreUrl}
-                icon="compass"
-                variant="secondary"
-                size="sm"
-                data-testid={testIds.timeline.exploreLink}
-              >
-                Open trace in Explore
-              </LinkButton>
-            ) : (
-              <Tooltip content="Choose the Tempo data source on the app's configuration page.">
-                <LinkButton
-                  href={configPagePath(config.appSubUrl)}
-                  icon="compass"
-                  variant="secondary"
-                  size="sm"
-                  data-testid={testIds.timeline.exploreLink}
-                >
-                  Set up Explore link
-                </LinkButton>
-              </Tooltip>
-            ))}
+          {change && <ExploreLink exploreUrl={exploreUrl} />}
           {change?.url && (
             <LinkButton
               href={change.url}
@@ -122,6 +99,26 @@ export function TimelinePanel({ changeNumber, detail, tempoDatasourceUid, onClos
       {detail.error && <TimelineError changeNumber={changeNumber} failure={detail.error} />}
       {response && <TimelineChart timeline={response.timeline} nowMs={detail.atMs} />}
     </section>
+  );
+}
+
+/** Opens the trace in Explore, or, with no Tempo data source chosen yet, the configuration page. */
+function ExploreLink({ exploreUrl }: { exploreUrl: string | undefined }) {
+  const button = (
+    <LinkButton
+      href={exploreUrl ?? configPagePath(config.appSubUrl)}
+      icon="compass"
+      variant="secondary"
+      size="sm"
+      data-testid={testIds.timeline.exploreLink}
+    >
+      {exploreUrl ? 'Open trace in Explore' : 'Set up Explore link'}
+    </LinkButton>
+  );
+  return exploreUrl ? (
+    button
+  ) : (
+    <Tooltip content="Choose the Tempo data source on the app's configuration page.">{button}</Tooltip>
   );
 }
 
