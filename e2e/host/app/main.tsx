@@ -87,11 +87,18 @@ function NotLoaded({ loaded }: { loaded: Loaded | undefined }) {
   );
 }
 
-/** Grafana's AppRootPage, reduced to what a plugin sees. */
-function AppRootPage() {
+/** What both plugin pages read from their route: the plugin (as it loads) and the URL's query. */
+function usePluginRoute() {
   const { pluginId } = useParams();
   const location = useLocation();
   const loaded = useAppPlugin(pluginId);
+  const query = urlUtil.parseKeyValue(location.search.replace(/^\?/, ''));
+  return { pluginId, path: location.pathname, query, loaded };
+}
+
+/** Grafana's AppRootPage, reduced to what a plugin sees. */
+function AppRootPage() {
+  const { pluginId, path, query, loaded } = usePluginRoute();
   if (!loaded?.plugin) {
     return <NotLoaded loaded={loaded} />;
   }
@@ -105,27 +112,18 @@ function AppRootPage() {
   const Root = plugin.root;
   return (
     <PluginErrorBoundary>
-      <Root
-        meta={plugin.meta}
-        basename={`/a/${pluginId}`}
-        onNavChanged={() => undefined}
-        query={urlUtil.parseKeyValue(location.search.replace(/^\?/, ''))}
-        path={location.pathname}
-      />
+      <Root meta={plugin.meta} basename={`/a/${pluginId}`} onNavChanged={() => undefined} query={query} path={path} />
     </PluginErrorBoundary>
   );
 }
 
 /** Grafana's plugin details page, reduced to the app's configuration page tab. */
 function PluginConfigPage() {
-  const { pluginId } = useParams();
-  const location = useLocation();
-  const loaded = useAppPlugin(pluginId);
+  const { query, loaded } = usePluginRoute();
   if (!loaded?.plugin) {
     return <NotLoaded loaded={loaded} />;
   }
   const { plugin } = loaded;
-  const query = urlUtil.parseKeyValue(location.search.replace(/^\?/, ''));
   const pages = plugin.configPages ?? [];
   const page = pages.find((p) => p.id === query.page) ?? pages[0];
   if (!page) {
