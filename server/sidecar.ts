@@ -8,6 +8,7 @@ import { parseStreamEventLine, type ChangeEvent } from './gerrit/stream-events.t
 import { Ingestor } from './ingest/ingestor.ts';
 import { Reconciler } from './ingest/reconciler.ts';
 import { RebuiltFacts } from './ingest/rebuilt-facts.ts';
+import { settleServerId } from './config/server-identity.ts';
 import { ChangeMapper } from './mapping/change-mapper.ts';
 import type { Logger } from './observability/logger.ts';
 import { SidecarMetrics } from './observability/metrics.ts';
@@ -18,6 +19,9 @@ import { TempoReader } from './query/tempo-reader.ts';
 // Wires the parts of a running sidecar: store, mapper, ingestor, exporter, and (when configured)
 // the Gerrit stream and the REST reconciler. Live lines that arrive while a reconcile runs are
 // held and applied after it, so a rebuilt change is never overwritten by an older snapshot.
+
+/** How often abandoned changes are checked for a final abandon. */
+const ABANDON_SWEEP_MS = 60_000;
 
 export class Sidecar {
   readonly config: Config;
@@ -41,17 +45,35 @@ export class Sidecar {
   private readonly rebuilt = new RebuiltFacts();
   private readonly rebuilding = new Set<number>();
   private pauseTimer: NodeJS.Timeout | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
   lastReconcileError: string | undefined;
 
-  constructor(config: Config, log: Logger, metrics = new SidecarMetrics()) {
-    this.config = config;
+  constructor(
+    config: Config,
+    log: Logger,
+    metrics = new SidecarMetrics(),
+    options: { acceptServerIdChange?: boolean } = {},
+  ) {
     this.log = log;
     this.metrics = metrics;
     this.store = new IngestStore(config.databasePath);
+    let identity;
+    try {
+      identity = settleServerId(config, this.store, options.acceptServerIdChange);
+    } catch (err) {
+      this.store.close();
+      throw err;
+    }
+    if (identity.note) {
+      log.warn({ serverId: identity.serverId }, identity.note);
+    }
+    config = { ...config, serverId: identity.serverId };
+    this.config = config;
     this.mapper = new ChangeMapper({
       serverId: config.serverId,
       botPatterns: config.mapping.botAccounts.map((p) => new RegExp(p, 'i')),
       commentMaxChars: config.mapping.commentMaxChars,
+      abandonFinalAfterMs: config.mapping.abandonFinalAfterMs,
       ciLabel: config.mapping.ciLabel,
     });
     this.ingestor = new Ingestor(this.store, this.mapper, metrics, log, {
@@ -89,9 +111,27 @@ export class Sidecar {
     this.metrics.openChanges.set(this.store.countOpenChanges());
   }
 
+  /**
+   * Writes the roots of abandoned changes whose abandon became final (mapping.abandonFinalAfterMs),
+   * now and every minute.
+   */
+  startAbandonSweep(): void {
+    const sweep = () => {
+      try {
+        this.ingestor.finalizeAbandonedChanges(Date.now());
+      } catch (err) {
+        this.log.warn({ err: (err as Error).message }, 'Could not write the roots of abandoned changes; retrying');
+      }
+    };
+    sweep();
+    this.sweepTimer ??= setInterval(sweep, ABANDON_SWEEP_MS);
+    this.sweepTimer.unref();
+  }
+
   /** Starts exporting, and following Gerrit when SSH is configured. */
   start(): void {
     this.drainer.start();
+    this.startAbandonSweep();
     const ssh = this.config.gerrit.ssh;
     if (ssh) {
       if (ssh.hostKey.insecureAcceptAny) {
@@ -120,6 +160,7 @@ export class Sidecar {
 
   async stop(): Promise<void> {
     clearInterval(this.pauseTimer);
+    clearInterval(this.sweepTimer);
     await this.stream?.stop();
     await this.reconciling?.catch(() => undefined);
     await this.drainer.stop();

@@ -21,6 +21,10 @@ const program = new Command()
       'silent',
     ]),
   )
+  .option(
+    '--accept-server-id-change',
+    'confirm a new gerrit.serverId: every change then gets a new trace id (see docs/configuration.md)',
+  )
   .showHelpAfterError()
   .addHelpText(
     'after',

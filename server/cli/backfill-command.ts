@@ -1,6 +1,12 @@
 import { SingleBar } from 'cli-progress';
-import { Sidecar } from '../sidecar.ts';
-import { loadOrExit, parseDateOption, untilSignal, waitForOutboxEmpty, type CommonOptions } from './common.ts';
+import {
+  loadOrExit,
+  sidecarOrExit,
+  parseDateOption,
+  untilSignal,
+  waitForOutboxEmpty,
+  type CommonOptions,
+} from './common.ts';
 
 export interface BackfillOptions extends CommonOptions {
   since: string;
@@ -21,7 +27,7 @@ export async function backfillCommand(options: BackfillOptions): Promise<void> {
     log.error('backfill reads history through the REST API: configure gerrit.http.url (and username/password).');
     process.exit(2);
   }
-  const sidecar = new Sidecar(config, log);
+  const sidecar = sidecarOrExit(config, log, options);
   const reconciler = sidecar.reconciler;
   if (!reconciler) {
     process.exit(2);

@@ -1,9 +1,24 @@
 import { ConfigError, loadConfig, type Config } from '../config/config.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
+import { Sidecar } from '../sidecar.ts';
 
 export interface CommonOptions {
   config?: string;
   logLevel?: string;
+  acceptServerIdChange?: boolean;
+}
+
+/** Opens the sidecar's database and parts, or exits with the problem in plain words (exit code 2). */
+export function sidecarOrExit(config: Config, log: Logger, options: CommonOptions): Sidecar {
+  try {
+    return new Sidecar(config, log, undefined, { acceptServerIdChange: options.acceptServerIdChange });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
 }
 
 /** Loads the config or exits with the problems listed in plain words (exit code 2). */

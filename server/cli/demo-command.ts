@@ -2,8 +2,7 @@ import { startHttpServer } from '../http/http-server.ts';
 import { createQueryApi } from '../http/query-api.ts';
 import { DEMO_DEFAULTS, demoSpanMs, demoStreamEvents } from '../demo/review-history.ts';
 import { parseStreamEvent } from '../gerrit/stream-events.ts';
-import { Sidecar } from '../sidecar.ts';
-import { loadOrExit, untilSignal, waitForOutboxEmpty, type CommonOptions } from './common.ts';
+import { loadOrExit, sidecarOrExit, untilSignal, waitForOutboxEmpty, type CommonOptions } from './common.ts';
 
 export interface DemoOptions extends CommonOptions {
   changes: string;
@@ -23,7 +22,7 @@ const BATCH = 1000;
  */
 export async function demoCommand(options: DemoOptions): Promise<void> {
   const { config, log } = loadOrExit(options);
-  const sidecar = new Sidecar(config, log);
+  const sidecar = sidecarOrExit(config, log, options);
   const server = await startHttpServer(sidecar, createQueryApi(sidecar.queries));
   sidecar.drainer.start();
   const changes = Number(options.changes);
@@ -72,6 +71,7 @@ export async function demoCommand(options: DemoOptions): Promise<void> {
       }
     });
   }
+  sidecar.startAbandonSweep();
   sidecar.drainer.notify();
   log.info(
     { events: loaded, openChanges: sidecar.store.countOpenChanges(), outbox: sidecar.store.outboxDepth().spans },

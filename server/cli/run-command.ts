@@ -1,7 +1,6 @@
 import { startHttpServer } from '../http/http-server.ts';
 import { createQueryApi } from '../http/query-api.ts';
-import { Sidecar } from '../sidecar.ts';
-import { loadOrExit, untilSignal, type CommonOptions } from './common.ts';
+import { loadOrExit, sidecarOrExit, untilSignal, type CommonOptions } from './common.ts';
 
 export async function runCommand(options: CommonOptions): Promise<void> {
   const { config, log } = loadOrExit(options);
@@ -11,13 +10,13 @@ export async function runCommand(options: CommonOptions): Promise<void> {
     );
     process.exit(2);
   }
-  const sidecar = new Sidecar(config, log);
+  const sidecar = sidecarOrExit(config, log, options);
   const server = await startHttpServer(sidecar, createQueryApi(sidecar.queries));
   log.info(
     {
       http: server.address(),
       database: config.databasePath,
-      serverId: config.serverId,
+      serverId: sidecar.config.serverId,
       tempo: config.tempo.otlpEndpoint,
     },
     'ReviewTrace sidecar started',

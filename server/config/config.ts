@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { DEFAULT_ABANDON_FINAL_AFTER_MS } from '../mapping/change-mapper.ts';
 
 // Configuration: defaults < YAML file < environment. Every key can be set from the environment as
 // REVIEWTRACE_<SECTION>__<KEY> (double underscore between levels, camelCase as SNAKE_CASE), e.g.
@@ -123,9 +124,19 @@ const mappingSchema = z
     botAccounts: z.array(z.string().min(1)).default(['(^|[-_.])(ci|bot|jenkins|zuul)([-_.@]|$)']),
     ciLabel: z.string().min(1).default('Verified'),
     commentMaxChars: z.number().int().min(0).default(1000),
+    /**
+     * How long a change must stay abandoned before its root span is written (Tempo keeps the first
+     * copy of a span, so a root written at the abandon would be wrong for a change restored later).
+     */
+    abandonFinalAfterMs: duration.default(DEFAULT_ABANDON_FINAL_AFTER_MS),
   })
   .strict()
-  .default({ botAccounts: ['(^|[-_.])(ci|bot|jenkins|zuul)([-_.@]|$)'], ciLabel: 'Verified', commentMaxChars: 1000 });
+  .default({
+    botAccounts: ['(^|[-_.])(ci|bot|jenkins|zuul)([-_.@]|$)'],
+    ciLabel: 'Verified',
+    commentMaxChars: 1000,
+    abandonFinalAfterMs: DEFAULT_ABANDON_FINAL_AFTER_MS,
+  });
 
 const configSchema = z
   .object({
@@ -164,7 +175,23 @@ const configSchema = z
   })
   .strict();
 
-export type Config = z.infer<typeof configSchema> & { databasePath: string; serverId: string };
+export type Config = z.infer<typeof configSchema> & {
+  databasePath: string;
+  /** gerrit.serverId, else derived canonically (see canonicalServerId); the database may keep another (server-identity.ts). */
+  serverId: string;
+  serverIdConfigured: boolean;
+  /** What versions before the stored identity derived: the URL's host with its port. */
+  legacyServerId: string;
+};
+
+/** A Gerrit's identity from a host name (URL hostname or SSH host): lower case, no brackets or trailing dot. */
+export function canonicalServerId(host: string): string {
+  return host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1')
+    .replace(/\.$/, '');
+}
 export type SshConfig = z.infer<typeof sshSchema>;
 
 export class ConfigError extends Error {
@@ -328,13 +355,16 @@ export function loadConfig(options: LoadOptions = {}): Config {
   if (problems.length > 0) {
     throw new ConfigError(problems);
   }
-  const serverId =
+  const legacyServerId =
     c.gerrit.serverId ?? (c.gerrit.http ? new URL(c.gerrit.http.url).host : undefined) ?? c.gerrit.ssh?.host ?? 'demo';
+  const derivedHost = c.gerrit.http ? new URL(c.gerrit.http.url).hostname : c.gerrit.ssh?.host;
   return {
     ...c,
     dataDir: resolve(c.dataDir),
     databasePath: resolve(c.databasePath ?? join(c.dataDir, 'reviewtrace.db')),
-    serverId,
+    serverId: c.gerrit.serverId ?? (derivedHost ? canonicalServerId(derivedHost) : 'demo'),
+    serverIdConfigured: c.gerrit.serverId !== undefined,
+    legacyServerId,
   };
 }
 

@@ -83,8 +83,22 @@ export function changeHistoryEvents(rc: RestChange, canonicalUrl?: string): Chan
     return best;
   };
 
+  // Whether an upload left the change in work in progress is recorded only in its message's tag;
+  // the stream says it in every event's `wip`.
+  const wipUpload = new Map<number, boolean>();
+  for (const m of rc.messages ?? []) {
+    if (m._revision_number !== undefined && (m.tag === `${TAG}newWipPatchSet` || m.tag === `${TAG}newPatchSet`)) {
+      wipUpload.set(m._revision_number, m.tag === `${TAG}newWipPatchSet`);
+    }
+  }
   for (const ps of patchSets.values()) {
-    events.push({ ...at(ps.createdOnMs, ps.number), type: 'patchset-created', uploader: ps.uploader });
+    const wip = wipUpload.get(ps.number);
+    events.push({
+      ...at(ps.createdOnMs, ps.number),
+      change: wip === undefined ? change : { ...change, wip },
+      type: 'patchset-created',
+      uploader: ps.uploader,
+    });
   }
   const accounts = accountsById(rc);
   // Someone who votes becomes a reviewer in REST's records, but stream-events sends no

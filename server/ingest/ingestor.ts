@@ -89,9 +89,11 @@ export class Ingestor {
     const number = event.change.number;
     const known = this.store.getChange(number);
     const isFirst = event.type === 'patchset-created' && event.patchSet?.number === 1;
-    if (!known && !isFirst && options.mayRebuild !== false && this.hooks.requestRebuild?.(number, event)) {
-      // Without its history the change's ordinals and intervals would be wrong: the rebuild from
-      // REST covers this event too.
+    // Without its history the change's ordinals and intervals would be wrong; and a figure's time
+    // (first review, ready, merge, abandon) is taken from Gerrit's record, whose time for the same
+    // fact can be a second earlier than the stream's: the rebuild from REST covers this event too.
+    const rebuild = known ? this.mapper.definesFigure(known, event) : !isFirst;
+    if (rebuild && options.mayRebuild !== false && this.hooks.requestRebuild?.(number, event)) {
       this.store.advanceWatermark(event.timeMs);
       return;
     }
@@ -148,6 +150,9 @@ export class Ingestor {
       change = result.change;
       spans.push(...result.spans);
     }
+    if (change) {
+      spans.push(...this.mapper.finalizeAbandoned(change, Date.now()));
+    }
     let added = 0;
     this.store.transaction(() => {
       added = this.enqueue(spans);
@@ -159,6 +164,30 @@ export class Ingestor {
       this.hooks.onEnqueued?.();
     }
     return { spans: added, open: change !== undefined };
+  }
+
+  /**
+   * Writes the root spans of changes whose abandon has become final (mapping.abandonFinalAfterMs).
+   * Returns how many changes it closed.
+   */
+  finalizeAbandonedChanges(nowMs: number): number {
+    let closed = 0;
+    for (const change of this.store.listPendingAbandoned()) {
+      const spans = this.mapper.finalizeAbandoned(change, nowMs);
+      if (spans.length === 0) {
+        continue;
+      }
+      this.store.transaction(() => {
+        this.enqueue(spans);
+        this.store.saveChange(change.number, change);
+      });
+      closed += 1;
+    }
+    if (closed > 0) {
+      this.log.info({ changes: closed }, 'Abandons became final: wrote their root spans');
+      this.hooks.onEnqueued?.();
+    }
+    return closed;
   }
 
   private enqueue(spans: SpanRecord[]): number {

@@ -117,12 +117,13 @@ function story(): ChangeEvent[] {
   ];
 }
 
-const mapper = () =>
+const mapper = (options: { abandonFinalAfterMs?: number } = {}) =>
   new ChangeMapper({
     serverId: 'gerrit.example.com',
     botPatterns: [/-bot$/],
     commentMaxChars: 10,
     ciLabel: 'Verified',
+    ...options,
   });
 
 function run(events: ChangeEvent[]): { spans: SpanRecord[]; state: OpenChange | undefined } {
@@ -254,52 +255,198 @@ describe('ChangeMapper', () => {
     assert.equal(run(events).spans.find((s) => s.name === 'vote')?.status, 'error');
   });
 
-  it('closes an abandoned change and reopens on restore without re-exporting the root id', () => {
-    const events = story().slice(0, 5);
-    events.push(
-      ev({
-        type: 'change-abandoned',
-        change: changeJson('ABANDONED'),
-        patchSet: ps(1, T),
-        abandoner: acct('olga'),
-        reason: 'nope',
-        eventCreatedOn: (T + 7 * H) / 1000,
-      }),
-    );
+  const abandonEvent = (atMs: number) =>
+    ev({
+      type: 'change-abandoned',
+      change: changeJson('ABANDONED'),
+      patchSet: ps(1, T),
+      abandoner: acct('olga'),
+      reason: 'nope',
+      eventCreatedOn: atMs / 1000,
+    });
+  const restoreEvent = (atMs: number) =>
+    ev({
+      type: 'change-restored',
+      change: changeJson(),
+      patchSet: ps(1, T),
+      restorer: acct('olga'),
+      eventCreatedOn: atMs / 1000,
+    });
+  const bobVotes = (atMs: number, value = 1) =>
+    ev({
+      type: 'comment-added',
+      change: changeJson(),
+      patchSet: ps(1, T),
+      author: acct('bob'),
+      approvals: [{ type: 'Code-Review', value: String(value), oldValue: '0' }],
+      comment: `Patch Set 1: Code-Review+${value}`,
+      eventCreatedOn: atMs / 1000,
+    });
+  const merge = (atMs: number) =>
+    ev({
+      type: 'change-merged',
+      change: changeJson('MERGED'),
+      patchSet: ps(1, T),
+      submitter: acct('alice'),
+      eventCreatedOn: atMs / 1000,
+    });
+
+  it('writes no root at an abandon, and continues the change when it is restored before the abandon is final', () => {
+    const events = [...story().slice(0, 5), abandonEvent(T + 7 * H)];
     const { spans, state } = run(events);
     assert.equal(state?.status, 'ABANDONED', 'kept, so that a restore continues it');
-    const root = spans.find((s) => s.name === 'change');
-    assert.deepEqual([root?.attributes[Attr.changeState], root?.status, root?.endMs], ['closed', 'unset', T + 7 * H]);
-    assert.equal(root?.attributes[Attr.timeToMergeMs], undefined);
+    assert.equal(state?.abandonedMs, T + 7 * H);
+    assert.deepEqual(
+      spans.filter((s) => s.name === 'change' || s.name === 'patchset'),
+      [],
+      'root and patch set wait until the abandon is final',
+    );
+    const bob1 = spans.find((s) => s.spanId === id('review/1/bob/1'));
+    assert.deepEqual([bob1?.endMs, bob1?.attributes[Attr.reviewOutcome]], [T + 7 * H, 'superseded']);
+
     const m = mapper();
-    const r1 = m.applyEvent(
-      structuredClone(state),
-      ev({
-        type: 'change-restored',
-        change: changeJson(),
-        patchSet: ps(1, T),
-        restorer: acct('olga'),
-        eventCreatedOn: (T + 8 * H) / 1000,
-      }),
-    );
-    const r2 = m.applyEvent(
-      r1.change,
-      ev({
-        type: 'comment-added',
-        change: changeJson(),
-        patchSet: ps(1, T),
-        author: acct('bob'),
-        approvals: [{ type: 'Code-Review', value: '1', oldValue: '0' }],
-        comment: 'Patch Set 1: Code-Review+1',
-        eventCreatedOn: (T + 9 * H) / 1000,
-      }),
-    );
+    const r1 = m.applyEvent(structuredClone(state), restoreEvent(T + 8 * H));
     assert.equal(r1.change?.status, 'NEW', 'restored change is open again');
+    const r2 = m.applyEvent(r1.change, bobVotes(T + 9 * H));
+    const r3 = m.applyEvent(r2.change, merge(T + 10 * H));
     assert.equal(r1.spans.find((s) => s.name === 'restore')?.parentSpanId, id('change'));
     const bobReview = r2.spans.find((s) => s.name === 'review');
     assert.equal(bobReview?.spanId, id('review/1/bob/2'), 'bob is asked again after the restore: a second review span');
     assert.equal(bobReview?.startMs, T + 8 * H, 'asked from the restore on');
-    assert.equal(bobReview?.attributes[Attr.reviewOutcome], 'voted');
+    const root = r3.spans.find((s) => s.name === 'change');
+    assert.deepEqual(
+      [root?.spanId, root?.attributes[Attr.changeState], root?.attributes[Attr.changeStatus], root?.endMs],
+      [id('change'), 'merged', 'MERGED', T + 10 * H],
+      'the one root says merged, with the final numbers',
+    );
+    assert.equal(root?.attributes[Attr.timeToMergeMs], 10 * H);
+    const patchSet = r3.spans.find((s) => s.name === 'patchset');
+    assert.deepEqual([patchSet?.spanId, patchSet?.startMs, patchSet?.endMs], [id('patchset/1'), T, T + 10 * H]);
+  });
+
+  it('writes the root of an abandoned change once the abandon is final, at the abandon', () => {
+    const m = mapper();
+    const { state } = run([...story().slice(0, 5), abandonEvent(T + 7 * H)]);
+    assert.ok(state);
+    const finalAt = m.abandonFinalAtMs(state);
+    assert.equal(finalAt, T + 7 * H + 7 * 24 * H, 'a week by default');
+    assert.deepEqual(m.finalizeAbandoned(structuredClone(state), (finalAt ?? 0) - 1), [], 'not before');
+    const spans = m.finalizeAbandoned(state, finalAt ?? 0);
+    const root = spans.find((s) => s.name === 'change');
+    assert.deepEqual(
+      [root?.spanId, root?.attributes[Attr.changeState], root?.attributes[Attr.changeStatus], root?.endMs],
+      [id('change'), 'closed', 'ABANDONED', T + 7 * H],
+    );
+    assert.deepEqual(
+      spans.filter((s) => s.name === 'patchset').map((s) => [s.endMs, s.attributes[Attr.patchSetEndReason]]),
+      [[T + 7 * H, 'abandoned']],
+    );
+    assert.equal(state.rootWritten, true);
+    assert.deepEqual(m.finalizeAbandoned(state, Infinity), [], 'only once');
+  });
+
+  it('starts a second root generation when a change is restored after its abandon was final', () => {
+    const m = mapper({ abandonFinalAfterMs: H });
+    let state: OpenChange | undefined;
+    const spans: SpanRecord[] = [];
+    for (const e of [...story().slice(0, 5), abandonEvent(T + 7 * H), restoreEvent(T + 9 * H), bobVotes(T + 10 * H)]) {
+      const r = m.applyEvent(state, e);
+      state = r.change;
+      spans.push(...r.spans);
+    }
+    const r = m.applyEvent(state, merge(T + 11 * H));
+    spans.push(...r.spans);
+    const roots = spans.filter((s) => s.name === 'change');
+    assert.deepEqual(
+      roots.map((s) => [s.spanId, s.attributes[Attr.changeStatus], s.endMs]),
+      [
+        [id('change'), 'ABANDONED', T + 7 * H],
+        [id('change/2'), 'MERGED', T + 11 * H],
+      ],
+      'the restore (2 h after the abandon, final after 1 h) writes the first root, the merge a second',
+    );
+    const ids = new Set(spans.map((s) => s.spanId));
+    assert.equal(ids.size, spans.length, 'no span id twice');
+    for (const s of spans) {
+      assert.ok(s.parentSpanId === undefined || ids.has(s.parentSpanId), `${s.name} has its parent in the trace`);
+    }
+    const review = spans.find((s) => s.name === 'review' && s.startMs === T + 9 * H);
+    assert.equal(review?.parentSpanId, id('patchset/1/2'), 'the reopened patch set is a span of the new generation');
+  });
+
+  it('measures the first review from ready for review, and counts only votes and reviewers', () => {
+    const wipChange = { ...changeJson(), wip: true };
+    const comment = (who: string, atMs: number, votes: Record<string, unknown>[] = []) =>
+      ev({
+        type: 'comment-added',
+        change: changeJson(),
+        patchSet: ps(1, T),
+        author: acct(who),
+        approvals: votes,
+        comment: 'Patch Set 1:\n\nhello',
+        eventCreatedOn: atMs / 1000,
+      });
+    const events = [
+      ev({ type: 'patchset-created', change: wipChange, patchSet: ps(1, T), eventCreatedOn: T / 1000 }),
+      ev({
+        type: 'reviewer-added',
+        change: wipChange,
+        patchSet: ps(1, T),
+        reviewer: acct('alice'),
+        eventCreatedOn: (T + MIN) / 1000,
+      }),
+      ev({ type: 'wip-state-changed', change: changeJson(), eventCreatedOn: (T + H) / 1000 }),
+      comment('olga', T + 2 * H),
+      comment('dave', T + 3 * H),
+      comment('alice', T + 4 * H),
+    ];
+    const m = mapper();
+    let state: OpenChange | undefined;
+    for (const e of events) {
+      state = m.applyEvent(state, e).change;
+    }
+    assert.equal(state?.readyMs, T + H, 'ready when it left work in progress');
+    assert.equal(state?.firstReviewMs, T + 4 * H, "neither the owner's nor a passer-by's comment is a review");
+    assert.deepEqual(state?.reviewedPatchSets, [1]);
+    const voted = m.applyEvent(
+      structuredClone(state),
+      comment('erin', T + 5 * H, [{ type: 'Code-Review', value: '1', oldValue: '0' }]),
+    );
+    assert.ok(voted.change && Object.keys(voted.change.reviewers).includes('erin'), 'a vote makes a reviewer');
+  });
+
+  it('hangs spans on patch sets it never saw off the root, and leaves figures of an unseen past unknown', () => {
+    const comment = (n: number, atMs: number) =>
+      ev({
+        type: 'comment-added',
+        change: changeJson(),
+        patchSet: ps(n, T),
+        author: acct('bob'),
+        approvals: [{ type: 'Code-Review', value: '1', oldValue: '0' }],
+        comment: `Patch Set ${n}: Code-Review+1`,
+        eventCreatedOn: atMs / 1000,
+      });
+    const { spans, state } = run([comment(3, T + H), comment(2, T + 2 * H)]);
+    assert.equal(state?.firstSeenMs, T + H);
+    const [onThree, onTwo] = spans.filter((s) => s.name === 'comment');
+    assert.equal(onThree.parentSpanId, id('patchset/3'), 'patch set 3 was opened by its first event');
+    assert.equal(onTwo.parentSpanId, id('change'), 'patch set 2 has no span: the root is the parent');
+    assert.equal(onTwo.attributes[Attr.patchSetNumber], 2);
+    assert.equal(state?.firstReviewMs, undefined, 'an earlier review may have been missed: unknown');
+  });
+
+  it('puts the change number, project and branch on every span, and the reviewers without owner and bots', () => {
+    const { spans } = run(story());
+    for (const s of spans) {
+      assert.deepEqual(
+        [s.attributes[Attr.changeNumber], s.attributes[Attr.project], s.attributes[Attr.branch]],
+        ['7', 'core', 'main'],
+        s.name,
+      );
+    }
+    const root = spans.find((s) => s.name === 'change');
+    assert.deepEqual(root?.attributes[Attr.reviewers], ['alice', 'bob']);
+    assert.equal(root?.attributes[Attr.reviewersJson], '["alice","bob"]');
   });
 
   it('records instant change events under the root', () => {

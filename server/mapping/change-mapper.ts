@@ -18,7 +18,16 @@ export interface MapperOptions {
   commentMaxChars: number;
   /** The label whose negative vote marks an error and whose bot vote closes a `ci` span. */
   ciLabel: string;
+  /**
+   * How long a change must stay abandoned before the abandon is taken as final and its root span
+   * is written (mapping.abandonFinalAfterMs). Tempo keeps the first copy of a span, so a root
+   * written at the abandon would hold the wrong final state forever if the change is restored.
+   */
+  abandonFinalAfterMs?: number;
 }
+
+/** Default of mapping.abandonFinalAfterMs: most restores follow an abandon within days. */
+export const DEFAULT_ABANDON_FINAL_AFTER_MS = 7 * 24 * 3600_000;
 
 export interface OpenPatchSet {
   number: number;
@@ -63,8 +72,31 @@ export interface OpenChange {
   reviewedCurrent: string[];
   /** Per bot, when its current CI run on the current patch set started. */
   ciStart: Record<string, number>;
+  /**
+   * When the change first became ready for review: its creation, or the first time it left work in
+   * progress. Undefined while it has never been ready (or when that was before the sidecar saw it).
+   */
+  readyMs?: number;
+  /** The first review (see onReview) at or after readyMs. */
   firstReviewMs?: number;
   reviewedPatchSets: number[];
+  /**
+   * Patch sets whose `patchset` span this change writes, by number, with the root generation it
+   * belongs to. A span on any other patch set (one uploaded before the sidecar saw the change)
+   * hangs off the root, so no span points at a parent that never comes.
+   */
+  openedPatchSets?: Record<string, number>;
+  /** Set when the change was abandoned: its root and current patch set wait for the abandon to be final. */
+  abandonedMs?: number;
+  /** The root span of the current generation has been written (merged, deleted, or abandoned for good). */
+  rootWritten?: boolean;
+  /**
+   * 1, or more once a change whose abandon was final (root written) is restored: the next close
+   * writes a new root, `change/<generation>`, because Tempo keeps the first copy of a span id.
+   */
+  rootGeneration?: number;
+  /** The change was first seen after it started (no history): the time of that first event. */
+  firstSeenMs?: number;
   commentCount: number;
   /** How many spans of each keyed kind this change has produced (see ordinal()). */
   ordinals: Record<string, number>;
@@ -96,27 +128,54 @@ export class ChangeMapper {
     this.options = options;
   }
 
-  /** The id of a change's root span, which is exported when the change closes. */
+  /** The id of a change's (first) root span, which is exported when the change closes. */
   rootSpanId(changeNumber: number): string {
-    return this.idsFor(changeNumber).rootId;
+    return this.idsFor(changeNumber, 1).rootId;
   }
 
-  private idsFor(changeNumber: number): ChangeIds {
+  private idsFor(changeNumber: number, generation: number): ChangeIds {
     let ids = this.idCache.get(changeNumber);
-    if (!ids) {
+    if (!ids || ids.generation !== generation) {
       if (this.idCache.size >= ID_CACHE_SIZE) {
         this.idCache.clear();
       }
       const key = traceKey(this.options.serverId, changeNumber);
       ids = {
         key,
+        generation,
         traceId: traceIdFor(this.options.serverId, changeNumber),
-        rootId: spanIdFor(key, 'change'),
+        rootId: spanIdFor(key, generation === 1 ? 'change' : `change/${generation}`),
         patchSetIds: [],
       };
       this.idCache.set(changeNumber, ids);
     }
     return ids;
+  }
+
+  private writerFor(c: OpenChange): SpanWriter {
+    return new SpanWriter(this.idsFor(c.number, c.rootGeneration ?? 1), c);
+  }
+
+  /** When the abandon of `c` becomes final (its root is written then), if it is waiting for that. */
+  abandonFinalAtMs(c: OpenChange): number | undefined {
+    return c.status === 'ABANDONED' && !c.rootWritten && c.abandonedMs !== undefined
+      ? c.abandonedMs + (this.options.abandonFinalAfterMs ?? DEFAULT_ABANDON_FINAL_AFTER_MS)
+      : undefined;
+  }
+
+  /**
+   * Writes the root and last patch set of a change abandoned at least abandonFinalAfterMs before
+   * `nowMs`. Every field comes from the abandon (Gerrit's time), so the sidecar's periodic sweep,
+   * a later event and a rebuild all write the same spans.
+   */
+  finalizeAbandoned(c: OpenChange, nowMs: number): SpanRecord[] {
+    const at = this.abandonFinalAtMs(c);
+    if (at === undefined || nowMs < at) {
+      return [];
+    }
+    const out = this.writerFor(c);
+    this.close(c, c.abandonedMs ?? c.lastEventMs, 'abandoned', out);
+    return out.spans;
   }
 
   isBot(account: Account | undefined): boolean {
@@ -135,11 +194,44 @@ export class ChangeMapper {
     return false;
   }
 
+  /**
+   * True when the event would set a figure's time (ready for review, first review, merge, abandon):
+   * the sidecar then takes it from Gerrit's REST record, so live and rebuilt history agree.
+   */
+  definesFigure(c: OpenChange, event: ChangeEvent): boolean {
+    switch (event.type) {
+      case 'change-merged':
+      case 'change-abandoned':
+        return true;
+      case 'wip-state-changed':
+        return c.readyMs === undefined && event.change.wip !== true;
+      case 'comment-added': {
+        const author = event.author;
+        if (c.firstReviewMs !== undefined || !author || author.key === c.owner?.key || this.isBot(author)) {
+          return false;
+        }
+        return c.reviewers[author.key] !== undefined || reviewVotes(event.approvals, event.comment).length > 0;
+      }
+      default:
+        return false;
+    }
+  }
+
   /** Applies one event. `change` is the stored state (undefined if the change is not open here). */
   applyEvent(change: OpenChange | undefined, event: ChangeEvent): ApplyResult {
     const c = change ?? this.startChange(event);
-    const out = new SpanWriter(this.idsFor(c.number));
+    // An event long after an abandon shows (by Gerrit's clock) that the abandon was final.
+    const finalSpans = this.finalizeAbandoned(c, event.timeMs);
+    if (event.type === 'change-restored' && c.rootWritten) {
+      c.rootGeneration = (c.rootGeneration ?? 1) + 1;
+      c.rootWritten = false;
+    }
+    const out = this.writerFor(c);
+    out.spans.push(...finalSpans);
     refreshChangeFields(c, event);
+    if (!c.wip && c.readyMs === undefined && c.firstSeenMs === undefined) {
+      c.readyMs = event.type === 'patchset-created' ? (event.patchSet?.createdOnMs ?? event.timeMs) : event.timeMs;
+    }
     // A higher patch set number opens that patch set, even if its patchset-created was missed.
     const reopening = event.type === 'change-restored' && !c.current;
     if (event.patchSet && !reopening && (!c.current || event.patchSet.number > c.current.number)) {
@@ -250,9 +342,16 @@ export class ChangeMapper {
         break;
       case 'change-restored':
         c.status = 'NEW';
+        c.abandonedMs = undefined;
         if (!c.current && event.patchSet) {
-          // Reviewers are asked again from the restore on.
+          // After a final abandon: the patch set's span of the last generation is written, so it
+          // opens anew. Reviewers are asked again from the restore on.
           this.openPatchSet(c, event.patchSet, t, out, t);
+        } else if (c.current) {
+          // Restored before the abandon was final: the patch set goes on; reviewers are asked again.
+          for (const key in c.reviewers) {
+            this.askForReview(c, c.reviewers[key], t);
+          }
         }
         out.instant(SpanName.restore, ordinal(c, 'restore'), t, undefined, {
           [Attr.actor]: event.restorer?.key,
@@ -276,8 +375,13 @@ export class ChangeMapper {
           [Attr.actorName]: event.abandoner?.name,
           [Attr.reason]: event.reason,
         });
-        this.close(c, t, 'abandoned', out);
-        // Kept (closed): a restore continues it with its reviewers and span ordinals.
+        // The reviews asked for end here; the patch set and the root wait until the abandon is
+        // final (finalizeAbandoned), so that a restore can continue them.
+        if (c.current) {
+          this.closePendingReviews(c, c.current.number, t, out);
+        }
+        c.abandonedMs = t;
+        // Kept: a restore continues it with its reviewers and span ordinals.
         return { change: c, spans: out.spans };
       case 'change-deleted':
         c.status = 'DELETED';
@@ -295,6 +399,10 @@ export class ChangeMapper {
 
   private startChange(event: ChangeEvent): OpenChange {
     const ch = event.change;
+    // A change seen from its first upload has its whole history; one first seen later (the
+    // sidecar started late and no REST history was reachable) does not: what happened before its
+    // first event is unknown, not invented.
+    const fromStart = event.type === 'patchset-created' && event.patchSet?.number === 1;
     return {
       number: ch.number,
       project: ch.project,
@@ -310,6 +418,8 @@ export class ChangeMapper {
       reviewedCurrent: [],
       ciStart: keyedRecord(),
       reviewedPatchSets: [],
+      openedPatchSets: keyedRecord(),
+      ...(fromStart ? {} : { firstSeenMs: event.timeMs }),
       commentCount: 0,
       ordinals: keyedRecord(),
       lastEventMs: event.timeMs,
@@ -331,6 +441,7 @@ export class ChangeMapper {
       deletions: ps.deletions,
     };
     c.patchSetCount = Math.max(c.patchSetCount, ps.number);
+    (c.openedPatchSets ??= keyedRecord())[ps.number] = c.rootGeneration ?? 1;
     if (askFromMs === undefined) {
       c.reviewedCurrent = []; // a restore reopens the same patch set: its reviews stand
     }
@@ -407,10 +518,12 @@ export class ChangeMapper {
       }
       return;
     }
-    if (!author || author.key === c.owner?.key) {
+    // A review is a vote, or a comment by a reviewer (docs/span-schema.md, "Review figures"): a
+    // comment by the owner, a CC or a passer-by is not one.
+    if (!author || author.key === c.owner?.key || (votes.length === 0 && !c.reviewers[who])) {
       return;
     }
-    if (c.firstReviewMs === undefined || t < c.firstReviewMs) {
+    if (c.readyMs !== undefined && t >= c.readyMs && (c.firstReviewMs === undefined || t < c.firstReviewMs)) {
       c.firstReviewMs = t;
     }
     if (ps !== undefined && !c.reviewedPatchSets.includes(ps)) {
@@ -462,15 +575,19 @@ export class ChangeMapper {
     });
   }
 
+  private closePendingReviews(c: OpenChange, ps: number, endMs: number, out: SpanWriter): void {
+    for (const key in c.pendingReviews) {
+      this.closeReview(c, ps, c.pendingReviews[key], endMs, ReviewOutcome.superseded, out);
+    }
+    clearRecord(c.pendingReviews);
+  }
+
   private closePatchSet(c: OpenChange, endMs: number, reason: string, out: SpanWriter): void {
     const ps = c.current;
     if (!ps) {
       return;
     }
-    for (const key in c.pendingReviews) {
-      this.closeReview(c, ps.number, c.pendingReviews[key], endMs, ReviewOutcome.superseded, out);
-    }
-    clearRecord(c.pendingReviews);
+    this.closePendingReviews(c, ps.number, endMs, out);
     out.patchSet(ps.number, ps.createdMs, endMs, {
       [Attr.patchSetNumber]: ps.number,
       [Attr.headRevision]: ps.revision,
@@ -485,12 +602,13 @@ export class ChangeMapper {
   private close(c: OpenChange, t: number, how: 'merged' | 'abandoned' | 'deleted', out: SpanWriter): void {
     this.closePatchSet(c, t, how, out);
     c.current = undefined;
-    const attributes = changeAttributes(c);
+    const attributes = changeAttributes(c, (a) => this.isBot(a));
     attributes[Attr.changeState] = how === 'merged' ? ChangeState.merged : ChangeState.closed;
     if (how === 'merged') {
       attributes[Attr.timeToMergeMs] = Math.max(0, t - c.createdMs);
     }
     out.root(c.createdMs, t, attributes, how === 'merged' ? 'ok' : 'unset');
+    c.rootWritten = true;
     // Kept, the ids of closed changes would fill the cache with every change ever seen: most of
     // the mapper's long-lived memory in bench:ingest. A restore hashes them again.
     this.idCache.delete(c.number);
@@ -558,8 +676,12 @@ export function eventFingerprint(event: ChangeEvent): string {
 }
 
 /** Attributes of the root span, also served for open changes by the live overlay. */
-export function changeAttributes(c: OpenChange): Record<string, AttributeValue | undefined> {
-  const reviewers = Object.keys(c.reviewers);
+export function changeAttributes(
+  c: OpenChange,
+  isBot: (account: Account) => boolean = () => false,
+): Record<string, AttributeValue | undefined> {
+  const reviewers = reviewerKeys(c, isBot);
+  const partial = c.firstSeenMs !== undefined;
   return {
     [Attr.changeNumber]: String(c.number),
     [Attr.changeTitle]: c.subject,
@@ -576,12 +698,35 @@ export function changeAttributes(c: OpenChange): Record<string, AttributeValue |
     [Attr.topic]: c.topic,
     [Attr.hashtags]: c.hashtags.length > 0 ? c.hashtags : undefined,
     [Attr.patchSetCount]: c.patchSetCount,
-    [Attr.timeToFirstReviewMs]: c.firstReviewMs === undefined ? undefined : Math.max(0, c.firstReviewMs - c.createdMs),
+    [Attr.timeToFirstReviewMs]: timeToFirstReviewMs(c),
     [Attr.reviewRounds]: c.reviewedPatchSets.length,
     [Attr.reviewerCount]: reviewers.length,
-    [Attr.reviewers]: reviewers.length > 0 ? reviewers.sort() : undefined,
+    [Attr.reviewers]: reviewers.length > 0 ? reviewers : undefined,
+    [Attr.reviewersJson]: JSON.stringify(reviewers),
     [Attr.commentCount]: c.commentCount,
+    [Attr.historyFirstSeenMs]: partial ? c.firstSeenMs : undefined,
   };
+}
+
+/** The change's reviewers (docs/span-schema.md): its REVIEWERs in Gerrit but the owner and bots, sorted. */
+export function reviewerKeys(c: OpenChange, isBot: (account: Account) => boolean): string[] {
+  const out: string[] = [];
+  for (const key in c.reviewers) {
+    if (key !== c.owner?.key && !isBot(c.reviewers[key])) {
+      out.push(key);
+    }
+  }
+  return out.sort();
+}
+
+/**
+ * From ready for review to the first review after it; unknown (undefined) before the first review,
+ * for a change never ready, and for one first seen after its start (an earlier review may be missing).
+ */
+export function timeToFirstReviewMs(c: OpenChange): number | undefined {
+  return c.firstReviewMs === undefined || c.readyMs === undefined || c.firstSeenMs !== undefined
+    ? undefined
+    : c.firstReviewMs - c.readyMs;
 }
 
 /**
@@ -650,6 +795,13 @@ export function reviveOpenChange(json: OpenChange): OpenChange {
   json.pendingReviews = revive(json.pendingReviews);
   json.ciStart = revive(json.ciStart);
   json.ordinals = revive(json.ordinals);
+  if (json.openedPatchSets !== undefined) {
+    json.openedPatchSets = revive(json.openedPatchSets);
+  }
+  if (json.status === 'ABANDONED' && json.rootWritten === undefined && json.abandonedMs === undefined) {
+    // Stored by a version that wrote the root at the abandon: a restore must start a new generation.
+    json.rootWritten = true;
+  }
   return json;
 }
 
@@ -683,22 +835,41 @@ function ordinal(c: OpenChange, prefix: string): string {
 /** The ids every span of one change needs, hashed once per change (see ChangeMapper.idsFor). */
 interface ChangeIds {
   key: string;
+  /** The root generation these ids are for (see OpenChange.rootGeneration). */
+  generation: number;
   traceId: string;
   rootId: string;
   /** By patch set number. */
   patchSetIds: string[];
 }
 
-/** Builds the spans of one change's trace: ids, parents, clamped times. */
+/** Builds the spans of one change's trace: ids, parents, clamped times, the change's context. */
 class SpanWriter {
   readonly spans: SpanRecord[] = [];
   private readonly ids: ChangeIds;
+  private readonly change: OpenChange;
 
-  constructor(ids: ChangeIds) {
+  constructor(ids: ChangeIds, change: OpenChange) {
     this.ids = ids;
+    this.change = change;
   }
 
-  private patchSetId(patchSet: number): string {
+  /**
+   * The span id of a patch set's span: `patchset/<n>`, or `patchset/<n>/<generation>` for one
+   * opened again after a final abandon. Undefined for a patch set this change never opened.
+   */
+  private patchSetId(patchSet: number): string | undefined {
+    const generation = this.change.openedPatchSets?.[patchSet];
+    if (generation === undefined) {
+      // Stored before patch sets were tracked: every patch set up to the current one was opened.
+      return this.change.openedPatchSets === undefined ? this.cachedPatchSetId(patchSet) : undefined;
+    }
+    return generation === 1
+      ? this.cachedPatchSetId(patchSet)
+      : spanIdFor(this.ids.key, `patchset/${patchSet}/${generation}`);
+  }
+
+  private cachedPatchSetId(patchSet: number): string {
     let id = this.ids.patchSetIds[patchSet];
     if (id === undefined) {
       id = spanIdFor(this.ids.key, `patchset/${patchSet}`);
@@ -723,7 +894,8 @@ class SpanWriter {
     endMs: number,
     attributes: Record<string, AttributeValue | undefined>,
   ): void {
-    this.push(SpanName.patchSet, this.patchSetId(patchSet), this.ids.rootId, startMs, endMs, attributes, 'unset');
+    const id = this.patchSetId(patchSet) ?? this.cachedPatchSetId(patchSet);
+    this.push(SpanName.patchSet, id, this.ids.rootId, startMs, endMs, attributes, 'unset');
   }
 
   instant(
@@ -746,8 +918,8 @@ class SpanWriter {
     attributes: Record<string, AttributeValue | undefined>,
     status: SpanStatus = 'unset',
   ): void {
-    // Everything on a patch set hangs off that patch set.
-    const parent = patchSet === undefined ? this.ids.rootId : this.patchSetId(patchSet);
+    // Everything on a patch set hangs off that patch set, if this change writes its span.
+    const parent = (patchSet === undefined ? undefined : this.patchSetId(patchSet)) ?? this.ids.rootId;
     if (patchSet !== undefined) {
       attributes[Attr.patchSetNumber] = patchSet;
     }
@@ -763,6 +935,10 @@ class SpanWriter {
     attributes: Record<string, AttributeValue | undefined>,
     status: SpanStatus,
   ): void {
+    // What TraceQL users filter any span on (docs/span-schema.md, "Every span").
+    attributes[Attr.changeNumber] = String(this.change.number);
+    attributes[Attr.project] = this.change.project;
+    attributes[Attr.branch] = this.change.branch;
     this.spans.push({
       traceId: this.ids.traceId,
       spanId,

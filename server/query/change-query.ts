@@ -7,10 +7,10 @@ import type {
   Facets,
   SortKey,
 } from '../../src/review-model/code-review-api.ts';
-import { buildChangeTimeline, type OpenChangeView } from '../../src/review-model/change-timeline.ts';
+import { buildChangeTimeline, type OpenChangeView, type TraceSpan } from '../../src/review-model/change-timeline.ts';
 import { headlineStats } from '../../src/review-model/review-metrics.ts';
 import { Attr } from '../../src/review-model/span-schema.ts';
-import type { ChangeMapper, OpenChange } from '../mapping/change-mapper.ts';
+import { reviewerKeys, timeToFirstReviewMs, type ChangeMapper, type OpenChange } from '../mapping/change-mapper.ts';
 import { traceIdFor } from '../mapping/span-ids.ts';
 import type { IngestStore } from '../store/ingest-store.ts';
 import type { SpanRow, TempoReader } from './tempo-reader.ts';
@@ -35,7 +35,8 @@ const SELECT = [
   Attr.changeStatus,
   Attr.patchSetCount,
   Attr.reviewRounds,
-  Attr.reviewers,
+  // As one JSON string: Tempo 2.8 answers array attributes of a many-trace search mixed up.
+  Attr.reviewersJson,
   Attr.timeToFirstReviewMs,
 ];
 
@@ -156,7 +157,6 @@ export class ChangeQueryService {
     const status = str(a[Attr.changeStatus]) as ChangeStatus | undefined;
     const owner = str(a[Attr.owner]) ?? 'unknown';
     const ownerName = str(a[Attr.ownerName]);
-    const reviewers = a[Attr.reviewers];
     return {
       number,
       subject: str(a[Attr.changeTitle]) ?? '',
@@ -171,7 +171,7 @@ export class ChangeQueryService {
       closedMs: submittedMs ?? row.endMs,
       patchSets: num(a[Attr.patchSetCount]) ?? 0,
       rounds: num(a[Attr.reviewRounds]) ?? 0,
-      reviewers: Array.isArray(reviewers) ? reviewers : typeof reviewers === 'string' ? [reviewers] : [],
+      reviewers: reviewersOf(a),
       timeToFirstReviewMs: num(a[Attr.timeToFirstReviewMs]),
       timeToMergeMs:
         submittedMs !== undefined
@@ -179,15 +179,24 @@ export class ChangeQueryService {
           : (num(a[Attr.timeToMergeMs]) ?? (status === 'MERGED' ? row.endMs - row.startMs : undefined)),
       traceId: row.traceId,
       url: str(a[Attr.changeUrl]),
+      firstSeenMs: num(a[Attr.historyFirstSeenMs]),
       source: 'tempo',
     };
   }
 
+  /**
+   * A change from the sidecar's state: open, or abandoned with its root not written yet (the
+   * abandon is not final, so Tempo has no root span for it).
+   */
   fromOpen(c: OpenChange, nowMs: number): ChangeSummary {
-    const pending = Object.values(c.pendingReviews);
+    const abandoned = c.status === 'ABANDONED';
+    const pending = abandoned ? [] : Object.values(c.pendingReviews);
     const waitingOnReviewers = pending.map((p) => p.reviewer.key).sort();
-    const waitingSinceMs =
-      pending.length > 0 ? Math.min(...pending.map((p) => p.startMs)) : (c.current?.createdMs ?? c.createdMs);
+    // What happened before the sidecar first saw the change is unknown: no wait is counted from earlier.
+    const waitingSinceMs = Math.max(
+      pending.length > 0 ? Math.min(...pending.map((p) => p.startMs)) : (c.current?.createdMs ?? c.createdMs),
+      c.firstSeenMs ?? 0,
+    );
     return {
       number: c.number,
       subject: c.subject ?? '',
@@ -196,18 +205,20 @@ export class ChangeQueryService {
       owner: c.owner?.key ?? 'unknown',
       ownerName: c.owner?.name,
       ownerIsBot: this.mapper.isBot(c.owner),
-      status: 'NEW',
+      status: abandoned ? 'ABANDONED' : 'NEW',
       wip: c.wip,
       createdMs: c.createdMs,
+      closedMs: abandoned ? c.abandonedMs : undefined,
       patchSets: c.patchSetCount,
       rounds: c.reviewedPatchSets.length,
-      reviewers: Object.keys(c.reviewers).sort(),
-      timeToFirstReviewMs: c.firstReviewMs === undefined ? undefined : Math.max(0, c.firstReviewMs - c.createdMs),
-      waitingOn: pending.length > 0 ? 'reviewers' : 'author',
+      reviewers: reviewerKeys(c, (a) => this.mapper.isBot(a)),
+      timeToFirstReviewMs: timeToFirstReviewMs(c),
+      waitingOn: abandoned ? undefined : pending.length > 0 ? 'reviewers' : 'author',
       waitingOnReviewers: pending.length > 0 ? waitingOnReviewers : undefined,
-      waitingSinceMs: Math.min(waitingSinceMs, nowMs),
+      waitingSinceMs: abandoned ? undefined : Math.min(waitingSinceMs, nowMs),
       traceId: traceIdFor(this.options.serverId, c.number),
       url: c.url,
+      firstSeenMs: c.firstSeenMs,
       source: 'overlay',
     };
   }
@@ -232,7 +243,10 @@ export class ChangeQueryService {
     } catch (err) {
       tempoError = (err as Error).message;
     }
-    const open = this.store.listOpenChanges().filter((c) => c.createdMs <= toMs);
+    const open = [
+      ...this.store.listOpenChanges(),
+      ...this.store.listPendingAbandoned().filter((c) => (c.abandonedMs ?? c.lastEventMs) >= fromMs),
+    ].filter((c) => c.createdMs <= toMs);
     for (const c of open) {
       // The overlay wins: a change abandoned (root exported) and later restored is open now.
       byNumber.set(c.number, this.fromOpen(c, nowMs));
@@ -261,8 +275,12 @@ export class ChangeQueryService {
     const traceId = traceIdFor(this.options.serverId, number);
     const spans = await this.tempo.trace(traceId);
     const stored = this.store.getChange(number);
-    const open = stored && stored.status === 'NEW' ? stored : undefined;
-    const root = spans.find((s) => s.name === 'change');
+    const open =
+      stored && (stored.status === 'NEW' || this.mapper.abandonFinalAtMs(stored) !== undefined) ? stored : undefined;
+    // A change restored after a final abandon has a root per generation: the latest is its state.
+    const root = spans
+      .filter((s) => s.name === 'change')
+      .reduce<TraceSpan | undefined>((latest, s) => (latest && latest.endMs >= s.endMs ? latest : s), undefined);
     const submit = spans.find((s) => s.name === 'submit');
     const summary = open
       ? this.fromOpen(open, nowMs)
@@ -278,10 +296,12 @@ export class ChangeQueryService {
     const view: OpenChangeView | undefined = open
       ? {
           createdMs: open.createdMs,
+          abandonedMs: open.status === 'ABANDONED' ? open.abandonedMs : undefined,
           currentPatchSet: open.current
             ? { number: open.current.number, createdMs: open.current.createdMs }
             : undefined,
-          pendingReviews: Object.values(open.pendingReviews).map((p) => ({
+          firstSeenMs: open.firstSeenMs,
+          pendingReviews: Object.values(open.status === 'NEW' ? open.pendingReviews : {}).map((p) => ({
             reviewer: p.reviewer.key,
             startMs: p.startMs,
           })),
@@ -289,6 +309,23 @@ export class ChangeQueryService {
       : undefined;
     return { change: summary, timeline: buildChangeTimeline(spans, view, nowMs), asOfMs: nowMs };
   }
+}
+
+/** The reviewers of a root span, from the JSON string (exact in any search), else the array attribute. */
+function reviewersOf(a: SpanRow['attributes']): string[] {
+  const json = a[Attr.reviewersJson];
+  if (typeof json === 'string') {
+    try {
+      const parsed: unknown = JSON.parse(json);
+      if (Array.isArray(parsed)) {
+        return parsed.map(String);
+      }
+    } catch {
+      // Not JSON: fall through to the array attribute.
+    }
+  }
+  const list = a[Attr.reviewers];
+  return Array.isArray(list) ? list : typeof list === 'string' ? [list] : [];
 }
 
 /** [from, to] cut into `count` consecutive slices of whole milliseconds (fewer when it is too short). */

@@ -42,6 +42,8 @@ function attributes(kvs: OtlpKeyValue[] | undefined): AttributeMap {
   return out;
 }
 
+const endNanos = (s: { startTimeUnixNano: string; durationNanos: string }) =>
+  BigInt(s.startTimeUnixNano) + BigInt(s.durationNanos ?? 0);
 const nanosToMs = (n: string | number) => Math.round(Number(BigInt(String(n)) / 1000n) / 1000);
 
 export interface SpanRow {
@@ -86,7 +88,10 @@ export class TempoReader {
     return (await r.json()) as T;
   }
 
-  /** Spans named `spanName` in [fromMs, toMs] (one per trace), with the attributes named in `select`. */
+  /**
+   * Spans named `spanName` in [fromMs, toMs], with the attributes named in `select`: one per trace,
+   * the one that ends last (a change restored after a final abandon has two `change` spans).
+   */
   async searchSpans(
     spanName: string,
     fromMs: number,
@@ -104,7 +109,7 @@ export class TempoReader {
       start: String(Math.floor(fromMs / 1000)),
       end: String(Math.max(Math.ceil(toMs / 1000), Math.floor(fromMs / 1000) + 1)),
       limit: String(limit),
-      spss: '1',
+      spss: '2',
     });
     const body = await this.get<{
       traces?: {
@@ -114,7 +119,7 @@ export class TempoReader {
     }>(`/api/search?${params}`);
     const rows: SpanRow[] = [];
     for (const t of body?.traces ?? []) {
-      const span = t.spanSet?.spans?.[0];
+      const span = t.spanSet?.spans?.reduce((a, b) => (endNanos(a) >= endNanos(b) ? a : b));
       if (!span) {
         continue;
       }

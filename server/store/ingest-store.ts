@@ -25,6 +25,15 @@ export interface OutboxDepth {
   bytes: number;
 }
 
+/** The `open_changes.status` of an abandoned change whose root span waits for the abandon to be final. */
+const PENDING_ABANDON = 'ABANDONED_PENDING';
+
+function storedStatus(change: OpenChange): string {
+  return change.status === 'ABANDONED' && !change.rootWritten && change.abandonedMs !== undefined
+    ? PENDING_ABANDON
+    : change.status;
+}
+
 export class IngestStore {
   readonly path: string;
   private readonly db: DatabaseSync;
@@ -39,6 +48,7 @@ export class IngestStore {
     changeDelete: StatementSync;
     changeGet: StatementSync;
     changeList: StatementSync;
+    changeListStatus: StatementSync;
     changeCount: StatementSync;
     metaGet: StatementSync;
     metaSet: StatementSync;
@@ -83,6 +93,7 @@ export class IngestStore {
       changeGet: this.db.prepare('SELECT state FROM open_changes WHERE number = ?'),
       changeList: this.db.prepare("SELECT state FROM open_changes WHERE status = 'NEW' ORDER BY number"),
       changeCount: this.db.prepare("SELECT COUNT(*) AS n FROM open_changes WHERE status = 'NEW'"),
+      changeListStatus: this.db.prepare('SELECT state FROM open_changes WHERE status = ? ORDER BY number'),
       deadLetter: this.db.prepare(
         'INSERT OR REPLACE INTO dead_letter (seq, span, reason, at_ms) SELECT seq, span, ?, ? FROM outbox WHERE seq = ?',
       ),
@@ -150,7 +161,7 @@ export class IngestStore {
 
   saveChange(number: number, change: OpenChange | undefined): void {
     if (change) {
-      this.stmts.changeUpsert.run(number, change.status, JSON.stringify(change), change.lastEventMs);
+      this.stmts.changeUpsert.run(number, storedStatus(change), JSON.stringify(change), change.lastEventMs);
     } else {
       this.stmts.changeDelete.run(number);
     }
@@ -169,6 +180,13 @@ export class IngestStore {
   /** Changes with status NEW (abandoned ones are kept but not listed). */
   listOpenChanges(): OpenChange[] {
     return (this.stmts.changeList.all() as { state: string }[]).map((r) =>
+      reviveOpenChange(JSON.parse(r.state) as OpenChange),
+    );
+  }
+
+  /** Abandoned changes whose abandon is not final yet: Tempo has no root span for them (the overlay serves them). */
+  listPendingAbandoned(): OpenChange[] {
+    return (this.stmts.changeListStatus.all(PENDING_ABANDON) as { state: string }[]).map((r) =>
       reviveOpenChange(JSON.parse(r.state) as OpenChange),
     );
   }

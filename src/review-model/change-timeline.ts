@@ -24,8 +24,12 @@ export interface TraceSpan {
 /** What is still open on a change, as the sidecar's overlay knows it. */
 export interface OpenChangeView {
   createdMs: number;
+  /** The abandon of a change whose abandon is not final yet (its root span is not written). */
+  abandonedMs?: number;
   currentPatchSet?: { number: number; createdMs: number };
   pendingReviews: { reviewer: string; startMs: number }[];
+  /** The sidecar saw the change only from this time on: no "waiting" is shown before it. */
+  firstSeenMs?: number;
 }
 
 const MARKER_NAMES = new Set<string>([
@@ -69,16 +73,19 @@ export function buildChangeTimeline(
     return l;
   };
   const changeLane = lane(laneIds.change, () => ({ kind: 'change', label: 'Change' }));
-  const root = spans.find((s) => s.name === SpanName.change);
+  // A change restored after a final abandon has a root per generation: the latest is its state.
+  const root = spans
+    .filter((s) => s.name === SpanName.change)
+    .reduce<TraceSpan | undefined>((latest, s) => (latest && latest.endMs >= s.endMs ? latest : s), undefined);
   const startCandidates = [...spans.map((s) => s.startMs), ...(open ? [open.createdMs] : [])];
   const startMs =
     root?.startMs ?? open?.createdMs ?? (startCandidates.length > 0 ? Math.min(...startCandidates) : nowMs);
-  const closedMs = root && !open ? root.endMs : undefined;
+  const closedMs = open ? open.abandonedMs : root?.endMs;
   changeLane.bars.push({
     startMs,
     endMs: closedMs ?? nowMs,
     open: closedMs === undefined,
-    outcome: str(root?.attributes[Attr.changeState]),
+    outcome: open?.abandonedMs !== undefined ? 'closed' : str(root?.attributes[Attr.changeState]),
     error: root?.status === 'error',
   });
 
@@ -120,7 +127,11 @@ export function buildChangeTimeline(
   }
   if (open?.currentPatchSet) {
     const cur = open.currentPatchSet;
-    patchSetLane(cur.number).bars.push({ startMs: cur.createdMs, endMs: nowMs, open: true, outcome: 'current' });
+    patchSetLane(cur.number).bars.push(
+      open.abandonedMs !== undefined
+        ? { startMs: cur.createdMs, endMs: open.abandonedMs, open: false, outcome: 'abandoned' }
+        : { startMs: cur.createdMs, endMs: nowMs, open: true, outcome: 'current' },
+    );
     for (const p of open.pendingReviews) {
       reviewLane(cur.number, p.reviewer).bars.push({
         startMs: p.startMs,
@@ -168,7 +179,15 @@ export function buildChangeTimeline(
     ...ordered.flatMap((l) => l.bars.map((b) => b.endMs)),
     ...markers.map((m) => m.atMs),
   );
-  return { startMs, endMs, lanes: ordered, markers, waiting: waitingSegments(ordered, startMs, closedMs ?? nowMs) };
+  const firstSeenMs = open ? open.firstSeenMs : num(root?.attributes[Attr.historyFirstSeenMs]);
+  const waitingFromMs = Math.max(startMs, firstSeenMs ?? startMs);
+  return {
+    startMs,
+    endMs,
+    lanes: ordered,
+    markers,
+    waiting: waitingSegments(ordered, waitingFromMs, Math.max(waitingFromMs, closedMs ?? nowMs)),
+  };
 }
 
 /** Change first, then per patch set: the patch set, its CI, its reviews (by reviewer). */

@@ -40,6 +40,11 @@ export interface ChangeSummary {
    * changes (the list's Tempo search leaves it out, see server/query/change-query.ts).
    */
   url?: string;
+  /**
+   * Set when the sidecar saw the change only from this time on (it started late and Gerrit's REST
+   * history was not reachable): what happened before is unknown, and so is the time to first review.
+   */
+  firstSeenMs?: number;
   /** Open changes come from the sidecar's live overlay, closed ones from Tempo. */
   source: 'tempo' | 'overlay';
 }

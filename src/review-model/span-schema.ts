@@ -59,7 +59,14 @@ export const Attr = {
   reviewRounds: 'gerrit.review.rounds',
   reviewerCount: 'gerrit.review.reviewer_count',
   reviewers: 'gerrit.reviewers',
+  /**
+   * The same reviewers as one JSON string (`["alice","bob"]`): Tempo 2.8 answers array attributes
+   * mixed up between the traces of one search, scalar strings right (SPEC, "Tempo versions").
+   */
+  reviewersJson: 'gerrit.reviewers.json',
   commentCount: 'gerrit.review.comment_count',
+  /** The change was first seen after its start (no history): figures before this are unknown. */
+  historyFirstSeenMs: 'gerrit.history.first_seen_ms',
   // patch set
   patchSetNumber: 'gerrit.patchset.number',
   patchSetKind: 'gerrit.patchset.kind',

@@ -203,7 +203,7 @@ describe('Gerrit → sidecar → Tempo (real Gerrit, real Tempo)', { timeout: 1_
       GerritServer.start(join(work, 'gerrit')),
     ]);
     await gerritReady(gerrit.as('admin'));
-    serverId = new URL(gerrit.url).host;
+    serverId = new URL(gerrit.url).hostname;
     proxy = await TcpProxy.start(gerrit.sshPort);
     await createProject(gerrit, 'live-reviews');
     await createProject(gerrit, 'fault-reviews');
@@ -284,7 +284,7 @@ describe('Gerrit → sidecar → Tempo (real Gerrit, real Tempo)', { timeout: 1_
       const c = byNumber.get(run.number);
       assert.ok(c, `change ${run.number} listed`);
       assert.equal(c.status, expectedStatus(run), `change ${run.number} "${run.title}"`);
-      assert.equal(c.source, run.open ? 'overlay' : 'tempo');
+      assert.equal(c.source, run.open || run.abandoned ? 'overlay' : 'tempo');
       assert.equal(c.owner, run.cast.owner);
       assert.equal(c.traceId, traceIdOf(serverId, run.number));
     }
