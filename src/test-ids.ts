@@ -40,6 +40,8 @@ export const testIds = {
     close: 'timeline-close',
     exploreLink: 'timeline-explore-link',
     gerritLink: 'timeline-gerrit-link',
+    partialTrace: 'timeline-partial-trace',
+    partialHistory: 'timeline-partial-history',
     chart: 'timeline',
     lane: (laneId: string) => `timeline-lane-${laneId}`,
     laneLabel: (laneId: string) => `timeline-lane-label-${laneId}`,

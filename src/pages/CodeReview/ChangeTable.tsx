@@ -4,6 +4,7 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import type { GrafanaTheme2 } from '@grafana/data';
 import { Badge, Icon, Tooltip, useStyles2, type BadgeColor } from '@grafana/ui';
 import type { ChangeSummary, SortKey } from '../../review-model/code-review-api.ts';
+import { FigureDefinition } from '../../review-model/figure-definitions.ts';
 import { testIds } from '../../test-ids.ts';
 import { formatCount, formatDateTime, formatDuration, mergeOrAgeMs, statusLabel } from '../../view-model/format.ts';
 import type { SortDir } from '../../view-model/url-state.ts';
@@ -16,6 +17,8 @@ interface Column {
   title: string;
   width: string;
   numeric?: boolean;
+  /** What the column's figure means (the header's tooltip). */
+  definition?: string;
 }
 
 const COLUMNS: Column[] = [
@@ -24,9 +27,21 @@ const COLUMNS: Column[] = [
   { key: 'project', title: 'Project', width: 'minmax(120px, 1.3fr)' },
   { key: 'owner', title: 'Owner', width: 'minmax(110px, 1fr)' },
   { key: 'status', title: 'Status', width: '150px' },
-  { key: 'patchSets', title: 'Patch sets', width: '90px', numeric: true },
-  { key: 'timeToFirstReview', title: 'First review', width: '110px', numeric: true },
-  { key: 'timeToMergeOrAge', title: 'Merge / age', width: '120px', numeric: true },
+  { key: 'patchSets', title: 'Patch sets', width: '90px', numeric: true, definition: FigureDefinition.patchSets },
+  {
+    key: 'timeToFirstReview',
+    title: 'First review',
+    width: '110px',
+    numeric: true,
+    definition: FigureDefinition.timeToFirstReview,
+  },
+  {
+    key: 'timeToMergeOrAge',
+    title: 'Merge / age',
+    width: '120px',
+    numeric: true,
+    definition: FigureDefinition.mergeOrAge,
+  },
   { key: 'created', title: 'Created', width: '140px', numeric: true },
 ];
 
@@ -85,6 +100,17 @@ export function ChangeTable({ total, row, ensureRows, sort, dir, onSort, selecte
         <div className={cx(styles.row, styles.header)} role="row" style={{ gridTemplateColumns: GRID }}>
           {COLUMNS.map((c) => {
             const active = sort === c.key;
+            const button = (
+              <button
+                type="button"
+                className={styles.sortButton}
+                onClick={() => onSort(c.key)}
+                data-testid={testIds.codeReview.header(c.key)}
+              >
+                {c.title}
+                {active && <Icon name={dir === 'asc' ? 'arrow-up' : 'arrow-down'} size="sm" />}
+              </button>
+            );
             return (
               <div
                 key={c.key}
@@ -92,15 +118,7 @@ export function ChangeTable({ total, row, ensureRows, sort, dir, onSort, selecte
                 aria-sort={active ? (dir === 'asc' ? 'ascending' : 'descending') : 'none'}
                 className={cx(styles.cell, c.numeric && styles.numeric)}
               >
-                <button
-                  type="button"
-                  className={styles.sortButton}
-                  onClick={() => onSort(c.key)}
-                  data-testid={testIds.codeReview.header(c.key)}
-                >
-                  {c.title}
-                  {active && <Icon name={dir === 'asc' ? 'arrow-up' : 'arrow-down'} size="sm" />}
-                </button>
+                {c.definition ? <Tooltip content={c.definition}>{button}</Tooltip> : button}
               </div>
             );
           })}

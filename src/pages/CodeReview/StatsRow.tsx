@@ -1,6 +1,7 @@
 import { css } from '@emotion/css';
 import type { GrafanaTheme2 } from '@grafana/data';
-import { useStyles2 } from '@grafana/ui';
+import { Icon, Tooltip, useStyles2 } from '@grafana/ui';
+import { FigureDefinition } from '../../review-model/figure-definitions.ts';
 import type { Distribution, HeadlineStats } from '../../review-model/code-review-api.ts';
 import { testIds } from '../../test-ids.ts';
 import { formatCount, formatDuration, formatRounds, formatShare } from '../../view-model/format.ts';
@@ -17,11 +18,13 @@ export function StatsRow({ stats, dimmed }: Props) {
     <div className={styles.row} data-testid={testIds.codeReview.stats} style={dimmed ? { opacity: 0.5 } : undefined}>
       <Stat
         label="Changes"
+        definition={FigureDefinition.changes}
         values={[{ testId: testIds.codeReview.statCount, value: formatCount(stats.count) }]}
         note={`${formatCount(stats.open)} open · ${formatCount(stats.merged)} merged · ${formatCount(stats.abandoned)} abandoned`}
       />
       <Stat
         label="Time to first review"
+        definition={FigureDefinition.timeToFirstReview}
         values={durationValues(
           stats.timeToFirstReview,
           testIds.codeReview.statTtfrMedian,
@@ -30,17 +33,20 @@ export function StatsRow({ stats, dimmed }: Props) {
       />
       <Stat
         label="Time to merge"
+        definition={FigureDefinition.timeToMerge}
         values={durationValues(stats.timeToMerge, testIds.codeReview.statTtmMedian, testIds.codeReview.statTtmP90)}
       />
       <Stat
         label="Review rounds"
+        definition={FigureDefinition.rounds}
         values={[
           { testId: testIds.codeReview.statRoundsMedian, value: formatRounds(stats.medianRounds), unit: 'median' },
         ]}
-        note="patch sets that got a human review"
+        note="patch sets that got a review"
       />
       <Stat
         label="Abandoned"
+        definition={FigureDefinition.abandoned}
         values={[{ testId: testIds.codeReview.statAbandonedShare, value: formatShare(stats.abandonedShare) }]}
         note="of closed changes"
       />
@@ -56,6 +62,8 @@ interface StatValue {
 
 interface StatProps {
   label: string;
+  /** What the figure means (a tooltip on its label). */
+  definition: string;
   values: StatValue[];
   note?: string;
 }
@@ -68,11 +76,15 @@ function durationValues(distribution: Distribution, medianTestId: string, p90Tes
   ];
 }
 
-function Stat({ label, values, note }: StatProps) {
+function Stat({ label, definition, values, note }: StatProps) {
   const styles = useStyles2(getStyles);
   return (
     <div className={styles.stat}>
-      <div className={styles.label}>{label}</div>
+      <Tooltip content={definition} placement="top">
+        <div className={styles.label}>
+          {label} <Icon name="info-circle" size="sm" aria-label={`What "${label}" means`} />
+        </div>
+      </Tooltip>
       <div className={styles.values}>
         {values.map((v) => (
           <div key={v.testId} className={styles.valueBox}>

@@ -45,7 +45,7 @@ export function TimelinePanel({ changeNumber, detail, tempoDatasourceUid, onClos
           <strong>#{changeNumber}</strong> {change?.subject ?? ''}
         </div>
         <div className={styles.actions}>
-          {change && <ExploreLink exploreUrl={exploreUrl} />}
+          {change && <ExploreLink exploreUrl={exploreUrl} partial={change.source === 'overlay'} />}
           {change?.url && (
             <LinkButton
               href={change.url}
@@ -88,7 +88,17 @@ export function TimelinePanel({ changeNumber, detail, tempoDatasourceUid, onClos
             <span>first review after {formatDuration(change.timeToFirstReviewMs)}</span>
           )}
           {change.timeToMergeMs !== undefined && <span>merged after {formatDuration(change.timeToMergeMs)}</span>}
-          {change.source === 'overlay' && <span title="Open changes come from the sidecar's live state">live</span>}
+          {change.source === 'overlay' && (
+            <span title={PARTIAL_TRACE_NOTE} data-testid={testIds.timeline.partialTrace}>
+              live: its trace in Tempo is partial until it closes
+            </span>
+          )}
+          {change.firstSeenMs !== undefined && (
+            <span data-testid={testIds.timeline.partialHistory}>
+              history from {formatDateTime(change.firstSeenMs)} (the sidecar first saw it then: earlier facts are
+              unknown)
+            </span>
+          )}
         </div>
       )}
       {detail.loading && (
@@ -102,8 +112,12 @@ export function TimelinePanel({ changeNumber, detail, tempoDatasourceUid, onClos
   );
 }
 
+/** What Tempo's trace view shows of a change that is not closed (docs/span-schema.md). */
+export const PARTIAL_TRACE_NOTE =
+  'This change is not closed yet: its change and current patch set spans are written when they end, so Tempo shows the spans so far without those parents. The timeline here draws the open parts from the sidecar.';
+
 /** Opens the trace in Explore, or, with no Tempo data source chosen yet, the configuration page. */
-function ExploreLink({ exploreUrl }: { exploreUrl: string | undefined }) {
+function ExploreLink({ exploreUrl, partial }: { exploreUrl: string | undefined; partial: boolean }) {
   const button = (
     <LinkButton
       href={exploreUrl ?? configPagePath(config.appSubUrl)}
@@ -115,11 +129,10 @@ function ExploreLink({ exploreUrl }: { exploreUrl: string | undefined }) {
       {exploreUrl ? 'Open trace in Explore' : 'Set up Explore link'}
     </LinkButton>
   );
-  return exploreUrl ? (
-    button
-  ) : (
-    <Tooltip content="Choose the Tempo data source on the app's configuration page.">{button}</Tooltip>
-  );
+  if (!exploreUrl) {
+    return <Tooltip content="Choose the Tempo data source on the app's configuration page.">{button}</Tooltip>;
+  }
+  return partial ? <Tooltip content={PARTIAL_TRACE_NOTE}>{button}</Tooltip> : button;
 }
 
 function TimelineError({

@@ -1,0 +1,14 @@
+// What each review figure means, in the words the Code Review page shows in its tooltips. The same
+// definitions, with the reason for each, are in docs/span-schema.md ("Review figures").
+
+export const FigureDefinition = {
+  changes:
+    'Changes open at some time in the range: closed ones whose life overlaps it, and open ones created before its end.',
+  timeToFirstReview:
+    'From ready for review (creation, or leaving work in progress) to the first review: a vote, or a comment by a reviewer. Comments by the owner, CCs, passers-by and bots do not count; a vote deleted later still does. Changes without a review yet are not in this figure.',
+  timeToMerge: 'From creation to submit, for merged changes.',
+  rounds: 'Patch sets that got at least one review. Median over merged or reviewed changes.',
+  abandoned: 'Abandoned ÷ (merged + abandoned) changes in the range.',
+  patchSets: "The highest patch set number: Gerrit's own count.",
+  mergeOrAge: 'Merged: time to merge. Open: age so far. Abandoned: time to abandon.',
+} as const;
