@@ -20,7 +20,7 @@ import { TempoReader } from './query/tempo-reader.ts';
 // the Gerrit stream and the REST reconciler. Live lines that arrive while a reconcile runs are
 // held and applied after it, so a rebuilt change is never overwritten by an older snapshot.
 
-/** How often abandoned changes are checked for a final abandon. */
+/** How often abandoned changes are checked for a final abandon, at most (a short abandonFinalAfterMs checks more often). */
 const ABANDON_SWEEP_MS = 60_000;
 
 export class Sidecar {
@@ -124,7 +124,8 @@ export class Sidecar {
       }
     };
     sweep();
-    this.sweepTimer ??= setInterval(sweep, ABANDON_SWEEP_MS);
+    const everyMs = Math.max(1000, Math.min(ABANDON_SWEEP_MS, this.config.mapping.abandonFinalAfterMs / 4));
+    this.sweepTimer ??= setInterval(sweep, everyMs);
     this.sweepTimer.unref();
   }
 

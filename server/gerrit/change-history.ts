@@ -113,6 +113,7 @@ export function changeHistoryEvents(rc: RestChange, canonicalUrl?: string): Chan
       messageTimes.set(key, times);
     }
   }
+  const beforeSameSecondComments = new Set<ChangeEvent>();
   for (const update of rc.reviewer_updates ?? []) {
     const ms = time(update.updated);
     if (ms === undefined) {
@@ -130,10 +131,41 @@ export function changeHistoryEvents(rc: RestChange, canonicalUrl?: string): Chan
     if (update.state === 'REVIEWER') {
       events.push({ ...at(ms, psAt(ms)), type: 'reviewer-added', reviewer, adder: who });
     } else if (update.state === 'REMOVED') {
-      events.push({ ...at(ms, psAt(ms)), type: 'reviewer-deleted', reviewer, remover: who, approvals: [] });
+      const removal: ChangeEvent = {
+        ...at(ms, psAt(ms)),
+        type: 'reviewer-deleted',
+        reviewer,
+        remover: who,
+        approvals: [],
+      };
+      events.push(removal);
+      // Messages and reviewer updates are separate lists with one-second times. A removed reviewer
+      // who comments becomes a CC by that comment: a CC entry of their own in the same second says
+      // the removal came first.
+      const ccBySelf = (rc.reviewer_updates ?? []).some(
+        (u) =>
+          u.state === 'CC' &&
+          time(u.updated) === ms &&
+          restAccount(u.reviewer)?.key === reviewer?.key &&
+          restAccount(u.updated_by)?.key === reviewer?.key,
+      );
+      if (ccBySelf) {
+        beforeSameSecondComments.add(removal);
+      }
     }
   }
   let wip = false;
+  // A reply posted with `ready: true` starts the review without a "Set Ready For Review" message:
+  // Gerrit's record shows it only as a change that is no longer work in progress. Its moment is
+  // taken to be the owner's first message since the change went into work in progress.
+  let unmarkedReadyAt: { ms: number; ps: number | undefined; author: Account | undefined } | undefined;
+  const readyWithoutMarker = () => {
+    if (wip && unmarkedReadyAt) {
+      const { ms, ps, author } = unmarkedReadyAt;
+      events.push({ ...at(ms, ps), change: { ...change, wip: false }, type: 'wip-state-changed', changer: author });
+    }
+    unmarkedReadyAt = undefined;
+  };
   for (const m of rc.messages ?? []) {
     const ms = time(m.date);
     if (ms === undefined) {
@@ -142,9 +174,17 @@ export function changeHistoryEvents(rc: RestChange, canonicalUrl?: string): Chan
     const author = restAccount(m.real_author ?? m.author);
     const ps = m._revision_number ?? psAt(ms);
     const tag = m.tag?.startsWith(TAG) ? m.tag.slice(TAG.length) : undefined;
+    if (wip && !unmarkedReadyAt && tag === undefined && author?.key === change.owner?.key) {
+      unmarkedReadyAt = { ms, ps, author };
+    }
     switch (tag) {
       case 'newPatchSet':
       case 'newWipPatchSet':
+        if (tag === 'newWipPatchSet' && wip) {
+          continue;
+        }
+        unmarkedReadyAt = undefined;
+        wip = tag === 'newWipPatchSet';
         continue;
       case 'merged':
         events.push({ ...at(ms, ps), type: 'change-merged', submitter: restAccount(rc.submitter) ?? author });
@@ -157,6 +197,10 @@ export function changeHistoryEvents(rc: RestChange, canonicalUrl?: string): Chan
         continue;
       case 'setWorkInProgress':
       case 'setReadyForReview':
+        if (tag === 'setWorkInProgress') {
+          readyWithoutMarker(); // in work in progress again: it must have been made ready in between
+        }
+        unmarkedReadyAt = undefined;
         wip = tag === 'setWorkInProgress';
         events.push({ ...at(ms, ps), change: { ...change, wip }, type: 'wip-state-changed', changer: author });
         continue;
@@ -217,10 +261,14 @@ export function changeHistoryEvents(rc: RestChange, canonicalUrl?: string): Chan
         });
     }
   }
+  if (rc.work_in_progress !== true) {
+    readyWithoutMarker(); // Gerrit leaves `work_in_progress` out when it is false
+  }
   // Stable sort (each source list is already in Gerrit's order): by time, then within one second
   // by patch set (a review of patch set 1 precedes the upload of patch set 2 in the same second),
   // then in the order Gerrit fires events within one update.
-  events.sort((a, b) => a.timeMs - b.timeMs || patchSetOrder(a, b) || ORDER[a.type] - ORDER[b.type]);
+  const rank = (e: ChangeEvent) => (beforeSameSecondComments.has(e) ? ORDER['comment-added'] - 0.5 : ORDER[e.type]);
+  events.sort((a, b) => a.timeMs - b.timeMs || patchSetOrder(a, b) || rank(a) - rank(b));
   return events;
 }
 

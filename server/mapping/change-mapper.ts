@@ -206,6 +206,9 @@ export class ChangeMapper {
       case 'wip-state-changed':
         return c.readyMs === undefined && event.change.wip !== true;
       case 'comment-added': {
+        if (c.wip && c.readyMs === undefined && event.change.wip === false) {
+          return true; // a reply that also started the review (`ready: true`)
+        }
         const author = event.author;
         if (c.firstReviewMs !== undefined || !author || author.key === c.owner?.key || this.isBot(author)) {
           return false;
@@ -361,6 +364,10 @@ export class ChangeMapper {
         break;
       case 'change-merged':
         c.status = 'MERGED';
+        // Gerrit records the submitter as a reviewer (REST lists it under REVIEWER).
+        if (event.submitter && !c.reviewers[event.submitter.key]) {
+          c.reviewers[event.submitter.key] = event.submitter;
+        }
         out.instant(SpanName.submit, 'submit', t, undefined, {
           [Attr.actor]: event.submitter?.key,
           [Attr.actorName]: event.submitter?.name,
@@ -604,6 +611,9 @@ export class ChangeMapper {
     c.current = undefined;
     const attributes = changeAttributes(c, (a) => this.isBot(a));
     attributes[Attr.changeState] = how === 'merged' ? ChangeState.merged : ChangeState.closed;
+    if ((c.rootGeneration ?? 1) > 1) {
+      attributes[Attr.rootGeneration] = c.rootGeneration;
+    }
     if (how === 'merged') {
       attributes[Attr.timeToMergeMs] = Math.max(0, t - c.createdMs);
     }

@@ -3,8 +3,16 @@ import { describe, it } from 'node:test';
 import type { ChangeSummary } from '../../src/review-model/code-review-api.ts';
 import { ChangeMapper } from '../mapping/change-mapper.ts';
 import { IngestStore } from '../store/ingest-store.ts';
-import { ChangeQueryService, facetsOf, filterChanges, mergeOrAgeMs, sortChanges, timeSlices } from './change-query.ts';
-import { TempoReader } from './tempo-reader.ts';
+import {
+  ChangeQueryService,
+  facetsOf,
+  filterChanges,
+  latestPerTrace,
+  mergeOrAgeMs,
+  sortChanges,
+  timeSlices,
+} from './change-query.ts';
+import { TempoReader, type SpanRow } from './tempo-reader.ts';
 
 const c = (over: Partial<ChangeSummary>): ChangeSummary => ({
   number: 1,
@@ -121,7 +129,11 @@ describe('change list logic', () => {
       '5000-10000': [[], [], [root('b'.repeat(32), 2), root('c'.repeat(32), 3)]],
     };
     const tempo = {
-      async searchSpans(name: string, from: number, to: number) {
+      async searchSpans(name: string, from: number, to: number, ...rest: unknown[]) {
+        if (rest[3] !== undefined) {
+          calls.push(`later roots ${from}-${to}`); // the search for roots of a later generation
+          return [];
+        }
         calls.push(`${name} ${from}-${to}`);
         return name === 'change' ? (answers[`${from}-${to}`].shift() ?? []) : [];
       },
@@ -188,6 +200,29 @@ describe('change list logic', () => {
     const mergedRoot = { ...row, attributes: { ...row.attributes, 'gerrit.change.status': 'MERGED' } };
     assert.equal(service.fromRoot(mergedRoot)?.timeToMergeMs, 4000, 'time to merge from the root span’s duration');
     assert.equal(service.fromRoot({ ...row, attributes: {} }), undefined, 'no change number, no row');
+    const withJson = { ...row, attributes: { ...row.attributes, 'gerrit.reviewers.json': '["alice","o\'neil, jr"]' } };
+    assert.deepEqual(
+      service.fromRoot(withJson)?.reviewers,
+      ['alice', "o'neil, jr"],
+      'the JSON string wins over the list (Tempo 2.8 mixes lists up between the traces of a search)',
+    );
     store.close();
+  });
+
+  it('keeps one root per trace: the latest generation, else the one that ends last', () => {
+    const row = (traceId: string, endMs: number, generation?: number): SpanRow => ({
+      traceId,
+      startMs: 0,
+      endMs,
+      attributes: generation === undefined ? {} : { 'gerrit.change.generation': generation },
+    });
+    const kept = latestPerTrace([row('a', 9000), row('a', 5000, 2), row('b', 1000), row('b', 3000)]);
+    assert.deepEqual(
+      kept.map((r) => [r.traceId, r.endMs]),
+      [
+        ['a', 5000],
+        ['b', 3000],
+      ],
+    );
   });
 });

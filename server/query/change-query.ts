@@ -87,9 +87,11 @@ export class ChangeQueryService {
         this.cache.delete(k);
       }
     }
-    const rows = Promise.all([this.searchRoots(fromMs, toMs), this.searchSubmits(fromMs, toMs)]).then(
-      ([roots, submits]) => ({ roots, submits }),
-    );
+    const rows = Promise.all([
+      this.searchRoots(fromMs, toMs),
+      this.searchSubmits(fromMs, toMs),
+      this.searchLaterRoots(fromMs, toMs),
+    ]).then(([roots, submits, later]) => ({ roots: latestPerTrace([...roots, ...later]), submits }));
     // Not kept when it failed, or came back empty: Tempo can briefly answer nothing while it flushes
     // a block, and an empty answer costs little to ask again.
     rows.then(
@@ -128,13 +130,25 @@ export class ChangeQueryService {
       await new Promise((resolve) => setTimeout(resolve, waitMs));
       answers = await searchAll();
     }
-    const byTrace = new Map<string, SpanRow>();
-    for (const rows of answers) {
-      for (const row of rows) {
-        byTrace.set(row.traceId, row);
-      }
-    }
-    return [...byTrace.values()].slice(0, maxChanges);
+    return latestPerTrace(answers.flat()).slice(0, maxChanges);
+  }
+
+  /**
+   * Roots of a later generation (a change restored after its abandon was final has two `change`
+   * spans). One search may hand back either root of such a trace, when they sit in different
+   * blocks; this small search finds the later ones, which win (see latestPerTrace).
+   */
+  private searchLaterRoots(fromMs: number, toMs: number): Promise<SpanRow[]> {
+    const { maxChanges, serviceName } = this.options;
+    return this.tempo.searchSpans(
+      'change',
+      fromMs,
+      toMs,
+      [...SELECT, Attr.rootGeneration],
+      maxChanges,
+      serviceName,
+      `span.${Attr.rootGeneration} > 1`,
+    );
   }
 
   /**
@@ -309,6 +323,23 @@ export class ChangeQueryService {
       : undefined;
     return { change: summary, timeline: buildChangeTimeline(spans, view, nowMs), asOfMs: nowMs };
   }
+}
+
+/** One root span per trace: the one of the latest generation, else the one that ends last. */
+export function latestPerTrace(rows: SpanRow[]): SpanRow[] {
+  const generation = (r: SpanRow) => num(r.attributes[Attr.rootGeneration]) ?? 1;
+  const byTrace = new Map<string, SpanRow>();
+  for (const row of rows) {
+    const seen = byTrace.get(row.traceId);
+    if (
+      !seen ||
+      generation(row) > generation(seen) ||
+      (generation(row) === generation(seen) && row.endMs > seen.endMs)
+    ) {
+      byTrace.set(row.traceId, row);
+    }
+  }
+  return [...byTrace.values()];
 }
 
 /** The reviewers of a root span, from the JSON string (exact in any search), else the array attribute. */

@@ -99,10 +99,13 @@ export class TempoReader {
     select: string[],
     limit: number,
     serviceName: string,
+    /** More conditions of the span set, TraceQL (`span.x > 1`): built by the caller, never user input. */
+    condition?: string,
   ): Promise<SpanRow[]> {
     const quote = (v: string) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
     const selection = select.length > 0 ? ` | select(${select.map((a) => `span.${a}`).join(', ')})` : '';
-    const q = `{ name = ${quote(spanName)} && resource.service.name = ${quote(serviceName)} }${selection}`;
+    const and = condition ? ` && ${condition}` : '';
+    const q = `{ name = ${quote(spanName)} && resource.service.name = ${quote(serviceName)}${and} }${selection}`;
 
     const params = new URLSearchParams({
       q,

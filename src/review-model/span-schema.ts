@@ -65,6 +65,11 @@ export const Attr = {
    */
   reviewersJson: 'gerrit.reviewers.json',
   commentCount: 'gerrit.review.comment_count',
+  /**
+   * On the root of a change restored after its abandon was final: 2, 3, … (its earlier root stays
+   * in Tempo). Absent on a first root.
+   */
+  rootGeneration: 'gerrit.change.generation',
   /** The change was first seen after its start (no history): figures before this are unknown. */
   historyFirstSeenMs: 'gerrit.history.first_seen_ms',
   // patch set
