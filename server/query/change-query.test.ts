@@ -225,4 +225,39 @@ describe('change list logic', () => {
       ],
     );
   });
+
+  it('serves an abandoned change whose abandon is not final from the overlay, as abandoned', () => {
+    const mapper = new ChangeMapper({ serverId: 's', botPatterns: [], commentMaxChars: 10, ciLabel: 'Verified' });
+    const change = { project: 'p', branch: 'main', number: 5, owner: { key: 'olga', username: 'olga' } };
+    let state = mapper.applyEvent(undefined, {
+      type: 'patchset-created',
+      change: { ...change, createdOnMs: 1_000_000 },
+      patchSet: { number: 1, createdOnMs: 1_000_000 },
+      timeMs: 1_000_000,
+    }).change;
+    state = mapper.applyEvent(state, {
+      type: 'change-abandoned',
+      change: { ...change, createdOnMs: 1_000_000 },
+      timeMs: 2_000_000,
+    }).change;
+    assert.ok(state);
+    const store = new IngestStore(':memory:');
+    store.saveChange(5, state);
+    assert.deepEqual(
+      store.listPendingAbandoned().map((c) => c.number),
+      [5],
+    );
+    const service = new ChangeQueryService(new TempoReader('http://127.0.0.1:9', {}, 1000), store, mapper, {
+      serverId: 's',
+      serviceName: 'gerrit',
+      maxChanges: 10,
+      cacheTtlMs: 0,
+    });
+    const row = service.fromOpen(state, 3_000_000);
+    assert.deepEqual(
+      [row.status, row.closedMs, row.waitingOn, row.waitingSinceMs],
+      ['ABANDONED', 2_000_000, undefined, undefined],
+    );
+    store.close();
+  });
 });

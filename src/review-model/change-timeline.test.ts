@@ -117,4 +117,41 @@ describe('buildChangeTimeline', () => {
     assert.equal(t.markers[0].laneId, 'review-1-bob');
     assert.deepEqual(t.waiting, [{ startMs: 0, endMs: 3 * H, on: 'reviewers' }]);
   });
+
+  it('draws an abandoned change whose abandon is not final as closed at the abandon', () => {
+    const t = buildChangeTimeline(
+      [span('abandon', 2 * H, 2 * H + 1, { 'gerrit.actor': 'olga' })],
+      { createdMs: 0, abandonedMs: 2 * H, currentPatchSet: { number: 1, createdMs: 0 }, pendingReviews: [] },
+      5 * H,
+    );
+    assert.deepEqual(
+      t.lanes.map((l) => [l.id, l.bars[0].open, l.bars[0].endMs / H, l.bars[0].outcome]),
+      [
+        ['change', false, 2, 'closed'],
+        ['patchset-1', false, 2, 'abandoned'],
+      ],
+    );
+    assert.deepEqual(t.waiting, [{ startMs: 0, endMs: 2 * H, on: 'author' }]);
+  });
+
+  it('shows no waiting before the sidecar first saw a change', () => {
+    const t = buildChangeTimeline(
+      [],
+      { createdMs: 0, firstSeenMs: 3 * H, currentPatchSet: { number: 2, createdMs: 1 * H }, pendingReviews: [] },
+      5 * H,
+    );
+    assert.deepEqual(t.waiting, [{ startMs: 3 * H, endMs: 5 * H, on: 'author' }]);
+  });
+
+  it('takes the latest root of a change restored after a final abandon', () => {
+    const t = buildChangeTimeline(
+      [
+        span('change', 0, 2 * H, { 'vcs.change.state': 'closed' }),
+        span('change', 0, 6 * H, { 'vcs.change.state': 'merged', 'gerrit.change.generation': 2 }, 'ok'),
+      ],
+      undefined,
+      9 * H,
+    );
+    assert.deepEqual([t.lanes[0].bars[0].endMs, t.lanes[0].bars[0].outcome], [6 * H, 'merged']);
+  });
 });
