@@ -142,6 +142,7 @@ export class ChangeMapper {
       const key = traceKey(this.options.serverId, changeNumber);
       ids = {
         key,
+        numberText: String(changeNumber),
         generation,
         traceId: traceIdFor(this.options.serverId, changeNumber),
         rootId: spanIdFor(key, generation === 1 ? 'change' : `change/${generation}`),
@@ -845,6 +846,8 @@ function ordinal(c: OpenChange, prefix: string): string {
 /** The ids every span of one change needs, hashed once per change (see ChangeMapper.idsFor). */
 interface ChangeIds {
   key: string;
+  /** The change number as the `vcs.change.id` every span carries: one string per change, not per span. */
+  numberText: string;
   /** The root generation these ids are for (see OpenChange.rootGeneration). */
   generation: number;
   traceId: string;
@@ -946,7 +949,7 @@ class SpanWriter {
     status: SpanStatus,
   ): void {
     // What TraceQL users filter any span on (docs/span-schema.md, "Every span").
-    attributes[Attr.changeNumber] = String(this.change.number);
+    attributes[Attr.changeNumber] = this.ids.numberText;
     attributes[Attr.project] = this.change.project;
     attributes[Attr.branch] = this.change.branch;
     this.spans.push({
