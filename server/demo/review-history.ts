@@ -4,6 +4,8 @@
 // CI, comments, votes, new patch sets, merge or abandon; a few stay stuck open). Only the changes
 // in flight are held in memory, so millions of events stream in constant space.
 
+import { rng } from './random.ts';
+
 export interface DemoOptions {
   seed: number;
   /** Number of changes to create. */
@@ -32,18 +34,6 @@ export function demoSpanMs(changes: number, meanArrivalMs: number): number {
 export const MARATHON_CHANGE = 7;
 
 export type StreamEventJson = Record<string, unknown> & { type: string; eventCreatedOn: number };
-
-// mulberry32: tiny, fast, deterministic; Math.random cannot be seeded.
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const PROJECTS = [
   'platform/core',

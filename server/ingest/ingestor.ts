@@ -1,3 +1,4 @@
+import { Attr, SpanName } from '../../src/review-model/span-schema.ts';
 import type { ChangeEvent, ParseResult } from '../gerrit/stream-events.ts';
 import type { ChangeMapper, OpenChange } from '../mapping/change-mapper.ts';
 import type { SpanRecord } from '../mapping/span-record.ts';
@@ -33,6 +34,7 @@ export class Ingestor {
   private readonly log: Logger;
   private readonly warnOnce: RateLimitedLog;
   private readonly hooks: IngestorHooks;
+  private laterRootsMarked = false;
 
   constructor(
     store: IngestStore,
@@ -191,6 +193,14 @@ export class Ingestor {
   }
 
   private enqueue(spans: SpanRecord[]): number {
+    if (!this.laterRootsMarked) {
+      for (const span of spans) {
+        if (span.name === SpanName.change && span.attributes[Attr.rootGeneration] !== undefined) {
+          this.store.markLaterGenerationRoots();
+          this.laterRootsMarked = true;
+        }
+      }
+    }
     const added = this.store.enqueueSpans(spans, Date.now());
     if (added.length < spans.length) {
       this.metrics.spansDuplicate.inc(spans.length - added.length);

@@ -136,9 +136,13 @@ export class ChangeQueryService {
   /**
    * Roots of a later generation (a change restored after its abandon was final has two `change`
    * spans). One search may hand back either root of such a trace, when they sit in different
-   * blocks; this small search finds the later ones, which win (see latestPerTrace).
+   * blocks; this small search finds the later ones, which win (see latestPerTrace). Asked only
+   * once the sidecar has written such a root (they are rare).
    */
-  private searchLaterRoots(fromMs: number, toMs: number): Promise<SpanRow[]> {
+  private async searchLaterRoots(fromMs: number, toMs: number): Promise<SpanRow[]> {
+    if (!this.store.hasLaterGenerationRoots()) {
+      return [];
+    }
     const { maxChanges, serviceName } = this.options;
     return this.tempo.searchSpans(
       'change',

@@ -27,6 +27,7 @@ export interface OutboxDepth {
 
 /** The `open_changes.status` of an abandoned change whose root span waits for the abandon to be final. */
 const PENDING_ABANDON = 'ABANDONED_PENDING';
+const LATER_ROOTS_KEY = 'later_generation_roots';
 
 function storedStatus(change: OpenChange): string {
   return change.status === 'ABANDONED' && !change.rootWritten && change.abandonedMs !== undefined
@@ -244,6 +245,18 @@ export class IngestStore {
   getMeta(key: string): string | undefined {
     const row = this.stmts.metaGet.get(key) as { value: string } | undefined;
     return row?.value;
+  }
+
+  /**
+   * Whether a root of a later generation (a change restored after its abandon was final) was ever
+   * written: only then does the query API search Tempo for such roots.
+   */
+  hasLaterGenerationRoots(): boolean {
+    return this.getMeta(LATER_ROOTS_KEY) === 'true';
+  }
+
+  markLaterGenerationRoots(): void {
+    this.setMeta(LATER_ROOTS_KEY, 'true');
   }
 
   setMeta(key: string, value: string): void {
