@@ -9,6 +9,7 @@ import { Ingestor } from './ingest/ingestor.ts';
 import { Reconciler } from './ingest/reconciler.ts';
 import { RebuiltFacts } from './ingest/rebuilt-facts.ts';
 import { settleServerId } from './config/server-identity.ts';
+import { ServiceMapService } from './query/service-map-query.ts';
 import { ChangeMapper } from './mapping/change-mapper.ts';
 import type { Logger } from './observability/logger.ts';
 import { SidecarMetrics } from './observability/metrics.ts';
@@ -35,6 +36,7 @@ export class Sidecar {
   readonly rest: GerritRest | undefined;
   readonly tempoReader: TempoReader;
   readonly queries: ChangeQueryService;
+  readonly serviceMaps: ServiceMapService;
   readonly reconciler: Reconciler | undefined;
   stream: GerritStream | undefined;
   private reconciling: Promise<void> | undefined;
@@ -97,6 +99,7 @@ export class Sidecar {
       cacheTtlMs: config.query.cacheSeconds * 1000,
       searchSlices: config.query.searchSlices,
     });
+    this.serviceMaps = new ServiceMapService(this.tempoReader, { cacheTtlMs: config.query.cacheSeconds * 1000 });
     if (config.gerrit.http) {
       this.rest = new GerritRest(config.gerrit.http);
       this.reconciler = new Reconciler(

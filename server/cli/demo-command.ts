@@ -23,7 +23,7 @@ const BATCH = 1000;
 export async function demoCommand(options: DemoOptions): Promise<void> {
   const { config, log } = loadOrExit(options);
   const sidecar = sidecarOrExit(config, log, options);
-  const server = await startHttpServer(sidecar, createQueryApi(sidecar.queries));
+  const server = await startHttpServer(sidecar, createQueryApi(sidecar.queries, sidecar.serviceMaps));
   sidecar.drainer.start();
   const changes = Number(options.changes);
   const seed = Number(options.seed);

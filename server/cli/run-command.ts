@@ -11,7 +11,7 @@ export async function runCommand(options: CommonOptions): Promise<void> {
     process.exit(2);
   }
   const sidecar = sidecarOrExit(config, log, options);
-  const server = await startHttpServer(sidecar, createQueryApi(sidecar.queries));
+  const server = await startHttpServer(sidecar, createQueryApi(sidecar.queries, sidecar.serviceMaps));
   log.info(
     {
       http: server.address(),

@@ -22,12 +22,15 @@ function hrTime(ms: number): HrTime {
   return [seconds, Math.round((ms - seconds * 1000) * 1e6)];
 }
 
-export function encodeTopologySpans(spans: TopologySpan[]): Uint8Array {
+/** `service.namespace` of the demo's services; tests send theirs under another one. */
+export const DEMO_NAMESPACE = 'reviewtrace-demo';
+
+export function encodeTopologySpans(spans: TopologySpan[], namespace = DEMO_NAMESPACE): Uint8Array {
   const resources = new Map<string, Resource>();
   const resourceOf = (service: string) => {
     let resource = resources.get(service);
     if (!resource) {
-      resource = resourceFromAttributes({ 'service.name': service, 'service.namespace': 'reviewtrace-demo' });
+      resource = resourceFromAttributes({ 'service.name': service, 'service.namespace': namespace });
       resources.set(service, resource);
     }
     return resource;
@@ -67,11 +70,11 @@ export function encodeTopologySpans(spans: TopologySpan[]): Uint8Array {
 export async function sendTopologySpans(
   endpoint: string,
   spans: TopologySpan[],
-  options: { headers?: Record<string, string>; batchSpans?: number; timeoutMs?: number } = {},
+  options: { headers?: Record<string, string>; batchSpans?: number; timeoutMs?: number; namespace?: string } = {},
 ): Promise<void> {
   const batch = options.batchSpans ?? 2000;
   for (let i = 0; i < spans.length; i += batch) {
-    const body = encodeTopologySpans(spans.slice(i, i + batch));
+    const body = encodeTopologySpans(spans.slice(i, i + batch), options.namespace);
     const r = await fetch(endpoint, {
       method: 'POST',
       headers: { 'content-type': 'application/x-protobuf', ...options.headers },

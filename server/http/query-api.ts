@@ -1,7 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { SORT_KEYS, type ChangeListQuery } from '../../src/review-model/code-review-api.ts';
+import { SERVICE_MAP_DEFAULTS, SERVICE_MAP_LIMITS } from '../../src/review-model/service-map-api.ts';
+import { ATTRIBUTE_NAME, spanSetFilterProblem, valueRegexProblem } from '../../src/review-model/traceql-filter.ts';
 import type { ChangeQueryService } from '../query/change-query.ts';
+import type { ServiceMapService } from '../query/service-map-query.ts';
 import { TempoQueryError } from '../query/tempo-reader.ts';
 import { sendError, sendJson, type ApiHandler } from './http-server.ts';
 
@@ -29,7 +32,53 @@ const listQuery = z
   })
   .refine((q) => q.to >= q.from, { message: 'to must not be before from', path: ['to'] });
 
+const attributeName = z.string().regex(ATTRIBUTE_NAME, 'an attribute name like service.name or http.route');
+const mapQuery = z
+  .object({
+    from: z.coerce.number().int().nonnegative(),
+    to: z.coerce.number().int().nonnegative(),
+    strategy: z.enum(['serviceGraph', 'parentChild', 'attributePair']).default(SERVICE_MAP_DEFAULTS.strategy),
+    filter: z
+      .string()
+      .optional()
+      .superRefine((f, ctx) => {
+        const problem = f === undefined || f.trim() === '' ? undefined : spanSetFilterProblem(f);
+        if (problem) {
+          ctx.addIssue({ code: 'custom', message: problem });
+        }
+      }),
+    tag: attributeName.optional(),
+    valueRegex: z
+      .string()
+      .optional()
+      .superRefine((r, ctx) => {
+        const problem = r ? valueRegexProblem(r) : undefined;
+        if (problem) {
+          ctx.addIssue({ code: 'custom', message: problem });
+        }
+      }),
+    tagNode: z
+      .enum(['true', 'false'])
+      .transform((v) => v === 'true')
+      .optional(),
+    fromAttribute: attributeName.optional(),
+    toAttribute: attributeName.optional(),
+    nodeLimit: z.coerce.number().int().min(1).max(SERVICE_MAP_LIMITS.nodeLimit).optional(),
+    traceLimit: z.coerce.number().int().min(1).max(SERVICE_MAP_LIMITS.traceLimit).optional(),
+  })
+  .strict()
+  .refine((q) => q.to >= q.from, { message: 'to must not be before from', path: ['to'] })
+  .refine((q) => q.to - q.from <= SERVICE_MAP_LIMITS.rangeMs, {
+    message: `the range must be at most ${SERVICE_MAP_LIMITS.rangeMs / 86_400_000} days`,
+    path: ['from'],
+  });
+
 const ARRAY_PARAMS = new Set(['project', 'branch', 'owner', 'reviewer']);
+
+function badQuery(res: ServerResponse, error: z.ZodError): void {
+  const problems = error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`);
+  sendError(res, 'bad_request', `Bad query parameters: ${problems.join('; ')}`);
+}
 
 function paramsOf(url: URL): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -39,16 +88,36 @@ function paramsOf(url: URL): Record<string, unknown> {
   return out;
 }
 
-export function createQueryApi(service: ChangeQueryService, now: () => number = Date.now): ApiHandler {
+export function createQueryApi(
+  service: ChangeQueryService,
+  serviceMaps: ServiceMapService,
+  now: () => number = Date.now,
+): ApiHandler {
   return async (req: IncomingMessage, url: URL, res: ServerResponse) => {
     if (req.method !== 'GET') {
       return false;
     }
+    if (url.pathname === '/api/servicemap') {
+      const parsed = mapQuery.safeParse(paramsOf(url));
+      if (!parsed.success) {
+        badQuery(res, parsed.error);
+        return true;
+      }
+      try {
+        sendJson(res, 200, await serviceMaps.map(parsed.data, now()));
+      } catch (err) {
+        if (err instanceof TempoQueryError) {
+          sendError(res, err.badQuery ? 'bad_request' : 'tempo_unreachable', err.message);
+          return true;
+        }
+        throw err;
+      }
+      return true;
+    }
     if (url.pathname === '/api/changes') {
       const parsed = listQuery.safeParse(paramsOf(url));
       if (!parsed.success) {
-        const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`);
-        sendError(res, 'bad_request', `Bad query parameters: ${problems.join('; ')}`);
+        badQuery(res, parsed.error);
         return true;
       }
       const q: ChangeListQuery = parsed.data;

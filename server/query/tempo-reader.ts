@@ -1,4 +1,5 @@
 import type { TraceSpan } from '../../src/review-model/change-timeline.ts';
+import type { SearchResponseJson, TraceResponseJson } from '../../src/review-model/tempo-spans.ts';
 
 // Reads what the sidecar wrote back from Tempo's HTTP API: the change root spans in a time range
 // (one search call, TraceQL with select) and whole traces by id.
@@ -55,6 +56,12 @@ export interface SpanRow {
 
 export class TempoQueryError extends Error {
   override name = 'TempoQueryError';
+  /** Tempo refused the query itself (HTTP 400: TraceQL it cannot parse), not a failure to reach it. */
+  readonly badQuery: boolean;
+  constructor(message: string, options: { badQuery?: boolean } = {}) {
+    super(message);
+    this.badQuery = options.badQuery === true;
+  }
 }
 
 export class TempoReader {
@@ -83,6 +90,7 @@ export class TempoReader {
     if (!r.ok) {
       throw new TempoQueryError(
         `Tempo answered HTTP ${r.status} for ${path.split('?')[0]}: ${(await r.text()).slice(0, 300)}`,
+        { badQuery: r.status === 400 },
       );
     }
     return (await r.json()) as T;
@@ -135,6 +143,23 @@ export class TempoReader {
       });
     }
     return rows;
+  }
+
+  /** One search as Tempo answers it (`/api/search`), for callers that read span sets themselves. */
+  async search(q: string, fromMs: number, toMs: number, limit: number, spss: number): Promise<SearchResponseJson> {
+    const params = new URLSearchParams({
+      q,
+      start: String(Math.floor(fromMs / 1000)),
+      end: String(Math.max(Math.ceil(toMs / 1000), Math.floor(fromMs / 1000) + 1)),
+      limit: String(limit),
+      spss: String(spss),
+    });
+    return (await this.get<SearchResponseJson>(`/api/search?${params}`)) ?? {};
+  }
+
+  /** A whole trace as Tempo answers it (OTLP JSON, base64 ids); undefined when Tempo has none. */
+  traceJson(traceId: string): Promise<TraceResponseJson | undefined> {
+    return this.get<TraceResponseJson>(`/api/v2/traces/${traceId}`);
   }
 
   async trace(traceId: string): Promise<TraceSpan[]> {
