@@ -8,3 +8,9 @@ declare module 'amd-module' {
 
 /** webpack's run-time public path, where lazy chunks are loaded from. */
 declare let __webpack_public_path__: string;
+
+/** A file's text, bundled as a string (webpack `asset/source`, see .config/webpack/). */
+declare module '*?raw' {
+  const source: string;
+  export default source;
+}

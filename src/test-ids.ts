@@ -2,6 +2,20 @@
 // that Playwright specs can import it. Keep the values stable: tests and docs/plugin.md name them.
 
 export const testIds = {
+  serviceMap: {
+    panel: 'servicemap-panel',
+    graph: 'servicemap-graph',
+    loading: 'servicemap-loading',
+    error: 'servicemap-error',
+    noData: 'servicemap-no-data',
+    truncated: 'servicemap-truncated',
+    legend: 'servicemap-legend',
+    details: 'servicemap-details',
+    exploreLink: 'servicemap-explore-link',
+    showAll: 'servicemap-show-all',
+    focusPicker: 'servicemap-focus-picker',
+    summary: 'servicemap-summary',
+  },
   codeReview: {
     page: 'code-review-page',
     refresh: 'refresh',

@@ -80,7 +80,10 @@ export default function config(env: Env = {}): Configuration {
     },
     module: {
       rules: [
-        swcRule(!production),
+        // `import text from 'file?raw'`: the file's text as a string (the layout worker's code, which
+        // runs from a Blob URL so it needs no URL of its own under the plugin's public path).
+        { resourceQuery: /raw/, type: 'asset/source' },
+        { ...swcRule(!production), resourceQuery: { not: [/raw/] } },
         {
           test: /\.(png|jpe?g|gif|svg)$/,
           type: 'asset/resource',

@@ -3,6 +3,9 @@
 //
 //   GET  /a/<app id>/...                  the app's root page (the host page: host bundle + SystemJS)
 //   GET  /plugins/<app id>                the plugin's configuration page (same host page)
+//   GET  /d-solo/panel/<panel id>         one panel as a dashboard renders it (same host page; see main.tsx)
+//   GET  /public/plugins/<nested id>/*    a plugin nested in the app (dist/<dir>/), under its own id
+//   GET  /api/plugins/<nested id>/settings  the nested plugin's meta
 //   GET  /public/plugins/<app id>/*       the built plugin (dist/), as Grafana serves plugin assets
 //   GET  /public/build/*                  the host bundle (Grafana's frontend stand-in) and @grafana/ui's icons
 //   GET  /api/plugins/<app id>/settings   the app's meta + settings; secureJsonData is never returned,
@@ -16,9 +19,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, globSync, readFileSync, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { extname, join, normalize, resolve, sep } from 'node:path';
+import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
 import { findRoute, upstreamRequest, type PluginRoute } from './plugin-routes.ts';
 
 const repo = new URL('../../', import.meta.url).pathname;
@@ -125,6 +128,8 @@ export class TestHost {
   readonly pluginDist: string;
   readonly bundleDir: string;
   readonly pluginJson: PluginJson;
+  /** Plugins nested in the app (dist/<dir>/plugin.json), by id: Grafana serves each under its own id. */
+  readonly nested: Map<string, { dir: string; pluginJson: PluginJson }>;
   /** Every request the host could not answer (a plugin calling a Grafana API the host lacks shows here). */
   readonly unhandled: string[] = [];
   private readonly server: Server;
@@ -142,6 +147,13 @@ export class TestHost {
       throw new Error(`${pluginJsonPath} is missing: build the plugin first (npm run build)`);
     }
     this.pluginJson = JSON.parse(readFileSync(pluginJsonPath, 'utf8')) as PluginJson;
+    this.nested = new Map();
+    for (const rel of globSync('**/plugin.json', { cwd: this.pluginDist })) {
+      if (rel !== 'plugin.json') {
+        const json = JSON.parse(readFileSync(join(this.pluginDist, rel), 'utf8')) as PluginJson;
+        this.nested.set(json.id, { dir: join(this.pluginDist, dirname(rel)), pluginJson: json });
+      }
+    }
     this.proxyTimeoutMs = options.proxyTimeoutMs ?? 30_000;
     this.enabled = options.settings.enabled ?? true;
     this.pinned = options.settings.pinned ?? true;
@@ -194,6 +206,13 @@ export class TestHost {
   stop(): Promise<void> {
     this.server.closeAllConnections();
     return new Promise((ok) => this.server.close(() => ok()));
+  }
+
+  /** A file of a nested plugin, served under the nested plugin's own id as Grafana does. */
+  private nestedFile(path: string): string | undefined {
+    const m = /^\/public\/plugins\/([^/]+)\/(.+)$/.exec(path);
+    const nested = m ? this.nested.get(m[1]) : undefined;
+    return nested && m ? fileUnder(nested.dir, m[2]) : undefined;
   }
 
   /** The settings DTO Grafana answers GET /api/plugins/<id>/settings with (the app's meta). */
@@ -309,7 +328,10 @@ ${existsSync(join(this.bundleDir, 'host.css')) ? '<link rel="stylesheet" href="/
       res.end();
       return;
     }
-    if (method === 'GET' && (path.startsWith('/a/') || path === '/plugins' || path.startsWith('/plugins/'))) {
+    if (
+      method === 'GET' &&
+      (path.startsWith('/a/') || path === '/plugins' || path.startsWith('/plugins/') || path.startsWith('/d-solo/'))
+    ) {
       this.page(res);
       return;
     }
@@ -354,7 +376,28 @@ ${existsSync(join(this.bundleDir, 'host.css')) ? '<link rel="stylesheet" href="/
         sendJson(res, 200, { message: 'Plugin settings updated' });
         return;
       }
+    } else if (method === 'GET' && this.nestedFile(path)) {
+      sendFile(res, this.nestedFile(path) as string);
+      return;
     } else if (path.startsWith('/api/plugins/') && path.endsWith('/settings')) {
+      const nested = this.nested.get(path.slice('/api/plugins/'.length, -'/settings'.length));
+      if (nested && method === 'GET') {
+        const p = nested.pluginJson;
+        sendJson(res, 200, {
+          id: p.id,
+          type: p.type,
+          name: p.name,
+          info: p.info ?? {},
+          dependencies: p.dependencies ?? {},
+          module: `public/plugins/${p.id}/module.js`,
+          baseUrl: `public/plugins/${p.id}`,
+          enabled: true,
+          jsonData: {},
+          signature: 'unsigned',
+          loadingStrategy: 'script',
+        });
+        return;
+      }
       sendJson(res, 404, { message: 'Plugin not found, no installed plugin with that id' });
       return;
     } else if (path === `/api/plugin-proxy/${id}` || path.startsWith(`/api/plugin-proxy/${id}/`)) {

@@ -5,7 +5,7 @@
 // and navigates with Grafana's page objects; the test host has no Grafana API behind those
 // fixtures, so there the test is Playwright's own.
 import { test as grafanaTest } from '@grafana/plugin-e2e';
-import { test as playwrightTest, expect, type APIRequestContext, type Page } from '@playwright/test';
+import { test as playwrightTest, expect, type APIRequestContext, type Locator, type Page } from '@playwright/test';
 import { testIds } from '../../src/test-ids.ts';
 import type { ChangeDetailResponse, ChangeListResponse } from '../../src/review-model/code-review-api.ts';
 
@@ -128,6 +128,27 @@ export interface AppNavigation {
   gotoCodeReview(query?: Record<string, string | number | string[]>): Promise<void>;
   /** The app's configuration page (/plugins/<app id>?page=configuration). */
   gotoConfig(): Promise<void>;
+  /**
+   * The service-map panel as a dashboard renders it, with these options over [from, to]. Against a
+   * real Grafana only the provisioned overview dashboard's panels can be opened (by strategy).
+   */
+  gotoServiceMap(
+    options: Record<string, unknown>,
+    range: { from: number; to: number },
+    size?: { width: number; height: number },
+  ): Promise<void>;
+}
+
+export const PANEL_ID = 'reviewtrace-servicemap-panel';
+
+/** What the service-map panel shows when it is done: the graph, or one of its states. */
+export async function serviceMapSettled(page: Page, orElse?: Locator): Promise<void> {
+  const s = ids.serviceMap;
+  let done = page.getByTestId(s.panel).or(page.getByTestId(s.error)).or(page.getByTestId(s.noData));
+  if (orElse) {
+    done = done.or(orElse);
+  }
+  await expect(done.first()).toBeVisible({ timeout: 60_000 });
 }
 
 const hostTest = playwrightTest.extend<{ app: AppNavigation }>({
@@ -140,6 +161,21 @@ const hostTest = playwrightTest.extend<{ app: AppNavigation }>({
       gotoConfig: async () => {
         await page.goto(`/plugins/${PLUGIN_ID}?page=configuration`);
         await failOnHostError(page, ids.config.form);
+      },
+      gotoServiceMap: async (options, range, size = { width: 1200, height: 700 }) => {
+        const q = new URLSearchParams({
+          options: JSON.stringify(options),
+          from: String(range.from),
+          to: String(range.to),
+          width: String(size.width),
+          height: String(size.height),
+        });
+        await page.goto(`/d-solo/panel/${PANEL_ID}?${q.toString()}`);
+        const hostError = page.getByTestId('host-plugin-error');
+        await serviceMapSettled(page, hostError);
+        if (await hostError.isVisible()) {
+          throw new Error(`the panel did not load: ${await hostError.innerText()}`);
+        }
       },
     });
   },
@@ -155,6 +191,12 @@ const grafanaAppTest = grafanaTest.extend<{ app: AppNavigation }>({
       gotoConfig: async () => {
         await gotoAppConfigPage({ pluginId: PLUGIN_ID });
         await expect(page.getByTestId(ids.config.form)).toBeVisible({ timeout: 60_000 });
+      },
+      gotoServiceMap: async (options, range) => {
+        // The provisioned overview dashboard: panel 31 is the demo service map, 32 who reviews whom.
+        const panelId = options.strategy === 'attributePair' ? 32 : 31;
+        await page.goto(`/d-solo/reviewtrace-overview?panelId=${panelId}&from=${range.from}&to=${range.to}`);
+        await serviceMapSettled(page);
       },
     });
   },

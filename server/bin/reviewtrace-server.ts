@@ -48,7 +48,9 @@ program
 
 program
   .command('demo')
-  .description('replay a bundled synthetic review history (no Gerrit needed), then keep it going live')
+  .description(
+    'replay a bundled synthetic review history and microservice traces (no Gerrit needed), then keep both going live',
+  )
   .option('--changes <n>', 'number of changes in the history', String(DEMO_DEFAULTS.changes))
   .option('--seed <n>', 'random seed (same seed, same history)', String(DEMO_DEFAULTS.seed))
   .option('--no-follow', 'exit once the history is exported instead of continuing live')

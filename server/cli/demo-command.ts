@@ -1,6 +1,8 @@
 import { startHttpServer } from '../http/http-server.ts';
 import { createQueryApi } from '../http/query-api.ts';
 import { DEMO_DEFAULTS, demoSpanMs, demoStreamEvents } from '../demo/review-history.ts';
+import { tempoHeaders } from '../config/config.ts';
+import { TOPOLOGY_WINDOW_MS, TopologyFeed } from '../demo/topology-feed.ts';
 import { parseStreamEvent } from '../gerrit/stream-events.ts';
 import { loadOrExit, sidecarOrExit, untilSignal, waitForOutboxEmpty, type CommonOptions } from './common.ts';
 
@@ -73,8 +75,15 @@ export async function demoCommand(options: DemoOptions): Promise<void> {
   }
   sidecar.startAbandonSweep();
   sidecar.drainer.notify();
+  const topology = new TopologyFeed(config.tempo.otlpEndpoint, tempoHeaders(config), sidecar.store, log);
+  const topologyTraces = await topology.catchUp(Date.now());
   log.info(
-    { events: loaded, openChanges: sidecar.store.countOpenChanges(), outbox: sidecar.store.outboxDepth().spans },
+    {
+      events: loaded,
+      openChanges: sidecar.store.countOpenChanges(),
+      outbox: sidecar.store.outboxDepth().spans,
+      topologyTraces,
+    },
     'Demo history loaded',
   );
   if (!options.follow) {
@@ -88,7 +97,9 @@ export async function demoCommand(options: DemoOptions): Promise<void> {
     process.exitCode = emptied ? 0 : 1;
     return;
   }
-  // The rest of the history arrives live, each event when its time comes.
+  // The rest of the history arrives live, each event when its time comes; so do topology traces.
+  const topologyTimer = setInterval(() => void topology.catchUp(Date.now()), TOPOLOGY_WINDOW_MS);
+  topologyTimer.unref();
   while (!stopped && !next.done) {
     const wait = next.value.eventCreatedOn * 1000 - Date.now();
     if (wait > 0) {
@@ -98,6 +109,7 @@ export async function demoCommand(options: DemoOptions): Promise<void> {
     sidecar.store.transaction(apply);
   }
   await stopping;
+  clearInterval(topologyTimer);
   server.close();
   await sidecar.stop();
 }

@@ -4,6 +4,7 @@
 import { lastValueFrom } from 'rxjs';
 import { getBackendSrv } from '@grafana/runtime';
 import type { ChangeDetailResponse, ChangeListResponse, SidecarStatus } from '../review-model/code-review-api.ts';
+import type { ServiceMapResponse } from '../review-model/service-map-api.ts';
 import { changeDetailUrl, changeListPageUrl, pluginSettingsUrl, sidecarStatusUrl } from '../view-model/api-query.ts';
 import { toApiFailure } from '../view-model/errors.ts';
 import type { AppSecureSettings, AppSettings } from '../types.ts';
@@ -33,6 +34,10 @@ export function fetchChangeListPage(baseSearch: string, page: number): Promise<C
 
 export function fetchChangeDetail(changeNumber: number): Promise<ChangeDetailResponse> {
   return request<ChangeDetailResponse>(changeDetailUrl(changeNumber));
+}
+
+export function fetchServiceMap(url: string): Promise<ServiceMapResponse> {
+  return request<ServiceMapResponse>(url);
 }
 
 export function fetchSidecarStatus(): Promise<SidecarStatus> {

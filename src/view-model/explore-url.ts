@@ -17,19 +17,34 @@ const HOUR = 3_600_000;
 
 /**
  * Explore with one pane that runs a Tempo TraceQL query for the trace id (Tempo opens a trace id
- * query in its trace view). Uses Explore's `schemaVersion=1&panes=` URL format (Grafana >= 10).
+ * query in its trace view).
  */
 export function exploreTraceUrl(link: ExploreTraceLink): string {
-  const datasource = { type: 'tempo', uid: link.datasourceUid };
-  const range =
+  const padded =
     link.startMs !== undefined && link.endMs !== undefined && link.endMs >= link.startMs
       ? { from: String(Math.floor(link.startMs - HOUR)), to: String(Math.ceil(link.endMs + HOUR)) }
       : { from: 'now-30d', to: 'now' };
+  return exploreQueryUrl({ ...link, query: link.traceId, range: padded });
+}
+
+export interface ExploreQueryLink {
+  appSubUrl?: string;
+  datasourceUid: string;
+  /** TraceQL (or a trace id). */
+  query: string;
+  /** Epoch ms as strings, or Grafana's relative times (now-6h). */
+  range: { from: string; to: string };
+  orgId?: number;
+}
+
+/** Explore with one Tempo pane running `query`, in Explore's `schemaVersion=1&panes=` URL format (Grafana >= 10). */
+export function exploreQueryUrl(link: ExploreQueryLink): string {
+  const datasource = { type: 'tempo', uid: link.datasourceUid };
   const panes = {
     reviewtrace: {
       datasource: link.datasourceUid,
-      queries: [{ refId: 'A', datasource, queryType: 'traceql', query: link.traceId }],
-      range,
+      queries: [{ refId: 'A', datasource, queryType: 'traceql', query: link.query }],
+      range: link.range,
     },
   };
   const params = new URLSearchParams();

@@ -14,6 +14,7 @@ import {
 } from '../support/review-scenarios.ts';
 import { SidecarProcess, spanIdOf, traceIdOf } from '../support/sidecar.ts';
 import { TcpProxy } from '../support/tcp-proxy.ts';
+import { TempoReader } from '../../server/query/tempo-reader.ts';
 import { TempoServer, type TempoSpan } from '../support/tempo.ts';
 import { waitFor } from '../support/wait.ts';
 import { execFile } from 'node:child_process';
@@ -578,6 +579,20 @@ describe('Gerrit → sidecar → Tempo (real Gerrit, real Tempo)', { timeout: 1_
       return t.some((x) => x.name === 'change') ? t : undefined;
     });
     assert.ok(spans.some((x) => x.name === 'patchset') && spans.some((x) => x.name === 'ci'));
+    // The microservice traces of the last six hours, four a minute, for the service map.
+    assert.equal(loaded[0].topologyTraces, 6 * 60 * 4);
+    const gateway = await waitFor('demo topology traces in Tempo', async () => {
+      const now = Date.now();
+      const body = await new TempoReader(tempo.url, {}, 10_000).search(
+        '{ resource.service.name = "api-gateway" && resource.service.namespace = "reviewtrace-demo" }',
+        now - 7 * 3_600_000,
+        now,
+        100,
+        1,
+      );
+      return (body.traces?.length ?? 0) >= 100 ? body : undefined;
+    });
+    assert.ok(gateway.traces?.every((t) => t.traceID));
     // A restart on the same database continues the history and queues no span again.
     const again = await SidecarProcess.start(
       ['demo', '--no-follow', '--changes', '40'],
@@ -589,6 +604,7 @@ describe('Gerrit → sidecar → Tempo (real Gerrit, real Tempo)', { timeout: 1_
     const reloaded = logLines(again.process.logPath, 'Demo history loaded');
     assert.equal(reloaded[0].events, loaded[0].events);
     assert.equal(reloaded[0].outbox, 0, 'nothing queued twice');
+    assert.ok(Number(reloaded[0].topologyTraces) <= 8, 'only the minutes since the first run');
   });
 
   it('loses and doubles nothing while SSH is cut 10+ times and Tempo is down for 30 s', async () => {

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Attr, ChangeState, PipelineResult, ReviewOutcome, SpanName } from '../../src/review-model/span-schema.ts';
+import { spanSetFilterProblem } from '../../src/review-model/traceql-filter.ts';
 import { DEMO_DEFAULTS, demoSpanMs } from '../../server/demo/review-history.ts';
 import {
   at,
@@ -45,7 +46,9 @@ function allPanels(): Obj[] {
   }
   return out;
 }
-const queryPanels = (): Obj[] => allPanels().filter((p) => p.type !== 'row' && p.type !== 'text');
+const SERVICE_MAP_PANEL = str(obj(readJson('src/panels/servicemap/plugin.json')), 'id');
+const queryPanels = (): Obj[] =>
+  allPanels().filter((p) => p.type !== 'row' && p.type !== 'text' && p.type !== SERVICE_MAP_PANEL);
 const queries = (): string[] => queryPanels().flatMap((p) => (p.targets as Obj[]).map((t) => str(t, 'query')));
 
 describe('provisioning/datasources/tempo.yaml', () => {
@@ -149,7 +152,7 @@ describe('provisioning/dashboards', () => {
     }
   });
 
-  it('has the promised panels: merged changes, slow reviews, CI failures, TraceQL metrics, a service-map placeholder', () => {
+  it('has the promised panels: merged changes, slow reviews, CI failures, TraceQL metrics, two service maps', () => {
     const qs = queries();
     const has = (re: RegExp, what: string) =>
       assert.ok(
@@ -167,10 +170,24 @@ describe('provisioning/dashboards', () => {
       assert.equal(target.metricsQueryType, 'instant', `${String(p.title)}: one number over the range`);
       assert.match(str(target, 'query'), /\| (count_over_time|quantile_over_time)\(/);
     }
-    const placeholder = allPanels().find(
-      (p) => p.type === 'text' && /reviewtrace-servicemap-panel/.test(JSON.stringify(p)),
+    const maps = allPanels().filter((p) => p.type === SERVICE_MAP_PANEL);
+    assert.deepEqual(
+      maps.map((p) => str(p, 'options', 'strategy')).sort(),
+      ['attributePair', 'serviceGraph'],
+      'the demo service map and who reviews whom',
     );
-    assert.ok(placeholder, 'a placeholder names the service-map panel');
+    for (const p of maps) {
+      assert.equal(spanSetFilterProblem(str(p, 'options', 'filter')), undefined, String(p.title));
+    }
+    const who = maps.find((p) => str(p, 'options', 'strategy') === 'attributePair') ?? {};
+    assert.deepEqual(
+      [str(who, 'options', 'fromAttribute'), str(who, 'options', 'toAttribute')],
+      [Attr.owner, Attr.reviewer],
+    );
+    assert.ok(
+      (at(pluginJson, 'includes') as Obj[]).some((i) => i.type === 'panel'),
+      "the app's plugin.json includes the nested panel",
+    );
   });
 
   it('queries only span names, attributes and values of the span schema', () => {

@@ -15,6 +15,7 @@ import { config, locationService, setBackendSrv, setDataSourceSrv } from '@grafa
 import { Alert, GlobalStyles, LoadingPlaceholder, PortalContainer, ThemeContext } from '@grafana/ui';
 import { HostBackendSrv } from './backend-srv.ts';
 import { HostDataSourceSrv } from './datasource-srv.ts';
+import { PanelPage } from './panel-page.tsx';
 import { getPluginSettings, importAppPlugin, initSystemJS } from './plugin-loader.ts';
 
 setBackendSrv(new HostBackendSrv());
@@ -165,6 +166,7 @@ function HostApp() {
             <Routes>
               <Route path="/a/:pluginId/*" element={<AppRootPage />} />
               <Route path="/plugins/:pluginId" element={<PluginConfigPage />} />
+              <Route path="/d-solo/panel/:pluginId" element={<PanelPage />} />
               <Route path="*" element={<NotFound />} />
             </Routes>
           </div>

@@ -4,7 +4,7 @@
 // GET /api/plugins/<id>/settings.
 import 'systemjs/dist/system.js';
 import 'systemjs/dist/extras/amd.js';
-import { AppPlugin, type AppPluginMeta } from '@grafana/data';
+import { AppPlugin, PanelPlugin, type AppPluginMeta, type PanelPluginMeta } from '@grafana/data';
 import { config, getBackendSrv } from '@grafana/runtime';
 import { SHARED_BY_GRAFANA_NOT_PROVIDED, registerSharedModules } from './shared-modules.ts';
 
@@ -42,6 +42,18 @@ export function getPluginSettings(pluginId: string): Promise<AppPluginMeta> {
   return getBackendSrv().get<AppPluginMeta>(`/api/plugins/${pluginId}/settings`, undefined, undefined, {
     showErrorAlert: false,
   });
+}
+
+/** Grafana's importPanelPlugin(): the module's exported PanelPlugin, with its meta. */
+export async function importPanelPlugin(meta: PanelPluginMeta): Promise<PanelPlugin> {
+  initSystemJS();
+  const exports = await window.System.import(`${config.appSubUrl ?? ''}/${meta.module}`);
+  if (!(exports.plugin instanceof PanelPlugin)) {
+    throw new Error(`${meta.module} exports no PanelPlugin as \`plugin\``);
+  }
+  const plugin = exports.plugin as PanelPlugin;
+  plugin.meta = meta;
+  return plugin;
 }
 
 /** Grafana's importAppPlugin(). */
