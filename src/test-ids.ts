@@ -28,6 +28,8 @@ export const testIds = {
     includeBots: 'filter-include-bots',
     clearFilters: 'filter-clear',
     stats: 'stats',
+    whoReviewsWhom: 'who-reviews-whom',
+    whoReviewsWhomToggle: 'who-reviews-whom-toggle',
     statCount: 'stat-count',
     statTtfrMedian: 'stat-ttfr-median',
     statTtfrP90: 'stat-ttfr-p90',

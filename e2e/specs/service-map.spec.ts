@@ -114,3 +114,26 @@ test('says plainly when the filter is not valid, and when nothing matches', asyn
   );
   await expect(page.getByTestId(s.noData)).toBeVisible();
 });
+
+test("the Code Review page's Who reviews whom follows the page's filters", async ({ page, env, app }) => {
+  const range = rangeDays(30);
+  const list = await sidecarGet<{ facets: { projects: string[] } }>(
+    env.sidecar,
+    `/api/changes?from=${range.from}&to=${range.to}&limit=1`,
+  );
+  const project = list.facets.projects[0];
+  const api = await mapApi(env.sidecar, {
+    ...range,
+    strategy: 'attributePair',
+    filter: `{ name = "review" && (span.gerrit.project = "${project}") }`,
+    fromAttribute: 'gerrit.owner',
+    toAttribute: 'gerrit.reviewer',
+    nodeLimit: 200,
+  });
+  expect(api.edges.length, `reviews in ${project}`).toBeGreaterThan(0);
+  await app.gotoCodeReview({ ...range, project });
+  await page.getByTestId(ids.codeReview.whoReviewsWhomToggle).click();
+  const graph = page.getByTestId(ids.codeReview.whoReviewsWhom).getByTestId(s.graph);
+  await expect(graph).toHaveAttribute('data-nodes', String(api.nodes.length), { timeout: 30_000 });
+  await expect(graph).toHaveAttribute('data-edges', String(api.edges.length));
+});

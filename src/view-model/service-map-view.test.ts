@@ -9,8 +9,10 @@ import {
   legendEntries,
   neighbourhood,
   panelQuery,
+  reviewGraphQuery,
   serviceMapUrl,
 } from './service-map-view.ts';
+import { spanSetFilterProblem } from '../review-model/traceql-filter.ts';
 
 const node = (id: string, count: number, errors = 0): MapNode => ({
   id,
@@ -92,5 +94,21 @@ describe('service-map panel view', () => {
     ];
     assert.deepEqual([...neighbourhood(edges, 'a')].sort(), ['a', 'db', 'gw', 'user']);
     assert.deepEqual([...neighbourhood(edges, 'x')].sort(), ['x', 'y']);
+  });
+
+  it("turns the Code Review page's filters into a filter on review spans", () => {
+    const q = reviewGraphQuery(
+      { project: ['a', 'b"c'], branch: [], owner: ['olga'], reviewer: [] },
+      { from: 1, to: 2 },
+    );
+    assert.equal(
+      q.filter,
+      '{ name = "review" && (span.gerrit.project = "a" || span.gerrit.project = "b\\"c") && (span.gerrit.owner = "olga") }',
+    );
+    assert.equal(spanSetFilterProblem(q.filter ?? ''), undefined);
+    assert.deepEqual(
+      [q.strategy, q.fromAttribute, q.toAttribute],
+      ['attributePair', 'gerrit.owner', 'gerrit.reviewer'],
+    );
   });
 });

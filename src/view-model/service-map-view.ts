@@ -208,3 +208,38 @@ export const STAT_UNIT: Record<NodeStat | EdgeStat, 'reqps' | 'short' | 'percent
   p50Ms: 'ms',
   p95Ms: 'ms',
 };
+
+/** The page's filters as a span-set filter on review spans (owner → reviewer: who reviews whom). */
+export function reviewGraphQuery(
+  filters: { project: string[]; branch: string[]; owner: string[]; reviewer: string[] },
+  range: { from: number; to: number },
+): ServiceMapQuery {
+  const quote = (v: string) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+  const anyOf = (attr: string, values: string[]) =>
+    values.length === 0 ? [] : [`(${values.map((v) => `span.${attr} = ${quote(v)}`).join(' || ')})`];
+  const conditions = [
+    'name = "review"',
+    ...anyOf('gerrit.project', filters.project),
+    ...anyOf('gerrit.branch', filters.branch),
+    ...anyOf('gerrit.owner', filters.owner),
+    ...anyOf('gerrit.reviewer', filters.reviewer),
+  ];
+  return {
+    from: Math.floor(range.from),
+    to: Math.ceil(range.to),
+    strategy: 'attributePair',
+    filter: `{ ${conditions.join(' && ')} }`,
+    fromAttribute: SERVICE_MAP_DEFAULTS.fromAttribute,
+    toAttribute: SERVICE_MAP_DEFAULTS.toAttribute,
+    nodeLimit: SERVICE_MAP_DEFAULTS.nodeLimit,
+  };
+}
+
+/** How the page's "Who reviews whom" draws: people by reviews received, edges by the median wait. */
+export const REVIEW_GRAPH_OPTIONS: ServiceMapPanelOptions = {
+  ...DEFAULT_PANEL_OPTIONS,
+  strategy: 'attributePair',
+  layout: 'force',
+  nodeStat: 'count',
+  edgeStat: 'p50Ms',
+};

@@ -19,6 +19,7 @@ import { TimelinePanel } from './TimelinePanel.tsx';
 import { useChangeDetail } from './useChangeDetail.ts';
 import { useChangeList } from './useChangeList.ts';
 import { useUrlState } from './useUrlState.ts';
+import { WhoReviewsWhom } from './WhoReviewsWhom.tsx';
 
 interface Props {
   meta: AppPluginMeta<AppSettings>;
@@ -120,6 +121,7 @@ export default function CodeReviewPage({ meta }: Props) {
             {describeFailure(list.pageError).detail}. Scroll again to retry.
           </Alert>
         )}
+        <WhoReviewsWhom state={state} range={range} />
         {state.change !== undefined && (
           <TimelinePanel
             changeNumber={state.change}
