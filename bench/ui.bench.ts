@@ -22,6 +22,7 @@ import { waitFor } from '../test/support/wait.ts';
 import { buildHostBundle } from '../e2e/host/build-host.ts';
 import { TestHost } from '../e2e/host/server.ts';
 import { launchOptions } from '../e2e/support/chromium.ts';
+import { panelPaintRun, serveMap, syntheticMap, zoomFrames } from './servicemap-panel.ts';
 import {
   MARATHON_CHANGE,
   PLUGIN_ID,
@@ -314,6 +315,32 @@ async function main(): Promise<void> {
         `run ${i + 1}/${runs}: list ${round(l.interactiveMs)} ms (first row ${round(l.firstRowMs)}, /api/changes ${round(l.apiChangesMs)}), timeline ${round(timelines[i].drawnMs)} ms`,
       );
     }
+    // The service-map panel: first paint of 500 nodes / 1,500 edges, frames while zooming 1,000 / 3,000.
+    const panelPage = await context.newPage();
+    let servedMap = syntheticMap(500, 1500);
+    await serveMap(panelPage, () => servedMap);
+    const panelUrl = (n: number) =>
+      `${host.url}/d-solo/panel/reviewtrace-servicemap-panel?${new URLSearchParams({
+        options: JSON.stringify({ strategy: 'serviceGraph', layout: 'layered' }),
+        from: 'now-1h',
+        to: 'now',
+        width: '1400',
+        height: '900',
+        run: String(n),
+      }).toString()}`;
+    await panelPaintRun(panelPage, panelUrl(0));
+    const paints: number[] = [];
+    for (let i = 1; i <= runs; i += 1) {
+      paints.push(await panelPaintRun(panelPage, panelUrl(i)));
+    }
+    note(`service map 500/1,500: first paint ${paints.map(round).join(', ')} ms`);
+    servedMap = syntheticMap(1000, 3000, 2);
+    await panelPaintRun(panelPage, panelUrl(runs + 1));
+    await panelPage.waitForTimeout(1000);
+    const zoom = await zoomFrames(panelPage);
+    note(
+      `service map 1,000/3,000: zoom frames median ${round(zoom.medianMs)} ms, p95 ${round(zoom.p95Ms)} ms (${zoom.frames} frames)`,
+    );
     const chromiumVersion = browser.version();
     const result = {
       bench: 'ui',
@@ -322,7 +349,18 @@ async function main(): Promise<void> {
       listInteractiveMs: round(median(lists.map((l) => l.interactiveMs))),
       timelineDrawnMs: round(median(timelines.map((t) => t.drawnMs))),
       runs,
-      targets: { listInteractiveMs: 1500, timelineDrawnMs: 300 },
+      serviceMapPaintMs: round(median(paints)),
+      serviceMapZoomFrameMs: round(zoom.medianMs),
+      targets: { listInteractiveMs: 1500, timelineDrawnMs: 300, serviceMapPaintMs: 500, serviceMapZoomFrameMs: 33 },
+      serviceMap: {
+        paintNodes: 500,
+        paintEdges: 1500,
+        paintMsAll: paints.map(round),
+        zoomNodes: 1000,
+        zoomEdges: 3000,
+        zoomFrameP95Ms: round(zoom.p95Ms),
+        zoomFrames: zoom.frames,
+      },
       firstRowMs: round(median(lists.map((l) => l.firstRowMs))),
       scrollToMiddleMs: round(median(scrolls)),
       reference: {
