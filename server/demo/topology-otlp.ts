@@ -1,7 +1,6 @@
-import { SpanKind, SpanStatusCode, TraceFlags, type HrTime } from '@opentelemetry/api';
-import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace';
+import { readableSpan, serializeSpans } from '../export/otlp-encoding.ts';
 import type { SpanKindName, TopologySpan } from './service-topology.ts';
 
 // The demo topology's spans as OTLP/HTTP protobuf, through OpenTelemetry's own serializer: one
@@ -17,11 +16,6 @@ const KIND: Record<SpanKindName, SpanKind> = {
 
 const SCOPE = { name: 'reviewtrace-demo-topology', version: '0.1.0' };
 
-function hrTime(ms: number): HrTime {
-  const seconds = Math.floor(ms / 1000);
-  return [seconds, Math.round((ms - seconds * 1000) * 1e6)];
-}
-
 /** `service.namespace` of the demo's services; tests send theirs under another one. */
 export const DEMO_NAMESPACE = 'reviewtrace-demo';
 
@@ -35,35 +29,15 @@ export function encodeTopologySpans(spans: TopologySpan[], namespace = DEMO_NAME
     }
     return resource;
   };
-  const readable = spans.map((s): ReadableSpan => {
-    const context = { traceId: s.traceId, spanId: s.spanId, traceFlags: TraceFlags.SAMPLED };
-    return {
-      name: s.name,
-      kind: KIND[s.kind],
-      spanContext: () => context,
-      parentSpanContext: s.parentSpanId
-        ? { traceId: s.traceId, spanId: s.parentSpanId, traceFlags: TraceFlags.SAMPLED }
-        : undefined,
-      startTime: hrTime(s.startMs),
-      endTime: hrTime(s.endMs),
-      duration: hrTime(s.endMs - s.startMs),
-      status: { code: s.error ? SpanStatusCode.ERROR : SpanStatusCode.UNSET },
-      attributes: s.attributes,
-      links: [],
-      events: [],
-      ended: true,
-      resource: resourceOf(s.service),
-      instrumentationScope: SCOPE,
-      droppedAttributesCount: 0,
-      droppedEventsCount: 0,
-      droppedLinksCount: 0,
-    };
-  });
-  const body = ProtobufTraceSerializer.serializeRequest(readable);
-  if (!body) {
-    throw new Error('OTLP serializer returned no body');
-  }
-  return body;
+  return serializeSpans(
+    spans.map((s) =>
+      readableSpan(
+        { ...s, kind: KIND[s.kind], statusCode: s.error ? SpanStatusCode.ERROR : SpanStatusCode.UNSET },
+        resourceOf(s.service),
+        SCOPE,
+      ),
+    ),
+  );
 }
 
 /** Sends spans to an OTLP/HTTP traces endpoint in requests of about `batchSpans` spans. */

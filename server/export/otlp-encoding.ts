@@ -1,5 +1,13 @@
-import { SpanKind, SpanStatusCode, TraceFlags, type HrTime, type SpanContext } from '@opentelemetry/api';
-import { resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  SpanKind,
+  SpanStatusCode,
+  TraceFlags,
+  type Attributes,
+  type HrTime,
+  type SpanContext,
+} from '@opentelemetry/api';
+import type { InstrumentationScope } from '@opentelemetry/core';
+import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { ResourceAttr } from '../../src/review-model/span-schema.ts';
@@ -47,39 +55,72 @@ const STATUS: Record<SpanStatus, SpanStatusCode> = {
 
 function hrTime(ms: number): HrTime {
   const seconds = Math.floor(ms / 1000);
-  return [seconds, (ms - seconds * 1000) * 1e6];
+  return [seconds, Math.round((ms - seconds * 1000) * 1e6)];
 }
 
-/** Reference encoding through OpenTelemetry's serializer (records adapted to ReadableSpan). */
-export function referenceEncode(records: SpanRecord[], options: ResourceOptions): Uint8Array {
-  const resource = resourceFromAttributes(resourceAttributes(options));
-  const spans = records.map((record): ReadableSpan => {
-    const context: SpanContext = { traceId: record.traceId, spanId: record.spanId, traceFlags: TraceFlags.SAMPLED };
-    return {
-      name: record.name,
-      kind: SpanKind.INTERNAL,
-      spanContext: () => context,
-      parentSpanContext: record.parentSpanId
-        ? { traceId: record.traceId, spanId: record.parentSpanId, traceFlags: TraceFlags.SAMPLED }
-        : undefined,
-      startTime: hrTime(record.startMs),
-      endTime: hrTime(record.endMs),
-      duration: hrTime(record.endMs - record.startMs),
-      status: { code: STATUS[record.status] },
-      attributes: Object.fromEntries(Object.entries(record.attributes).filter(([, v]) => v !== undefined)),
-      links: [],
-      events: [],
-      ended: true,
-      resource,
-      instrumentationScope: SCOPE,
-      droppedAttributesCount: 0,
-      droppedEventsCount: 0,
-      droppedLinksCount: 0,
-    };
-  });
+/** A finished span in plain fields (ids in hex, times in epoch ms). */
+export interface PlainSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  kind: SpanKind;
+  startMs: number;
+  endMs: number;
+  statusCode: SpanStatusCode;
+  attributes: Attributes;
+}
+
+/** A finished span as OpenTelemetry's serializer takes it. */
+export function readableSpan(span: PlainSpan, resource: Resource, scope: InstrumentationScope): ReadableSpan {
+  const context: SpanContext = { traceId: span.traceId, spanId: span.spanId, traceFlags: TraceFlags.SAMPLED };
+  return {
+    name: span.name,
+    kind: span.kind,
+    spanContext: () => context,
+    parentSpanContext: span.parentSpanId
+      ? { traceId: span.traceId, spanId: span.parentSpanId, traceFlags: TraceFlags.SAMPLED }
+      : undefined,
+    startTime: hrTime(span.startMs),
+    endTime: hrTime(span.endMs),
+    duration: hrTime(span.endMs - span.startMs),
+    status: { code: span.statusCode },
+    attributes: span.attributes,
+    links: [],
+    events: [],
+    ended: true,
+    resource,
+    instrumentationScope: scope,
+    droppedAttributesCount: 0,
+    droppedEventsCount: 0,
+    droppedLinksCount: 0,
+  };
+}
+
+/** OTLP/HTTP protobuf of finished spans, through OpenTelemetry's own serializer. */
+export function serializeSpans(spans: ReadableSpan[]): Uint8Array {
   const body = ProtobufTraceSerializer.serializeRequest(spans);
   if (!body) {
     throw new Error('OTLP serializer returned no body');
   }
   return body;
+}
+
+/** Reference encoding through OpenTelemetry's serializer (records adapted to ReadableSpan). */
+export function referenceEncode(records: SpanRecord[], options: ResourceOptions): Uint8Array {
+  const resource = resourceFromAttributes(resourceAttributes(options));
+  return serializeSpans(
+    records.map((record) =>
+      readableSpan(
+        {
+          ...record,
+          kind: SpanKind.INTERNAL,
+          statusCode: STATUS[record.status],
+          attributes: Object.fromEntries(Object.entries(record.attributes).filter(([, v]) => v !== undefined)),
+        },
+        resource,
+        SCOPE,
+      ),
+    ),
+  );
 }
