@@ -7,7 +7,7 @@ import type {
   Facets,
   SortKey,
 } from '../../src/review-model/code-review-api.ts';
-import { buildChangeTimeline, type OpenChangeView, type TraceSpan } from '../../src/review-model/change-timeline.ts';
+import { buildChangeTimeline, latestRoot, type OpenChangeView } from '../../src/review-model/change-timeline.ts';
 import { headlineStats } from '../../src/review-model/review-metrics.ts';
 import { Attr } from '../../src/review-model/span-schema.ts';
 import { reviewerKeys, timeToFirstReviewMs, type ChangeMapper, type OpenChange } from '../mapping/change-mapper.ts';
@@ -295,10 +295,7 @@ export class ChangeQueryService {
     const stored = this.store.getChange(number);
     const open =
       stored && (stored.status === 'NEW' || this.mapper.abandonFinalAtMs(stored) !== undefined) ? stored : undefined;
-    // A change restored after a final abandon has a root per generation: the latest is its state.
-    const root = spans
-      .filter((s) => s.name === 'change')
-      .reduce<TraceSpan | undefined>((latest, s) => (latest && latest.endMs >= s.endMs ? latest : s), undefined);
+    const root = latestRoot(spans);
     const submit = spans.find((s) => s.name === 'submit');
     const summary = open
       ? this.fromOpen(open, nowMs)

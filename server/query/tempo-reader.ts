@@ -1,5 +1,6 @@
 import type { TraceSpan } from '../../src/review-model/change-timeline.ts';
 import type { SearchResponseJson, TraceResponseJson } from '../../src/review-model/tempo-spans.ts';
+import { traceqlString as quote } from '../../src/review-model/traceql-filter.ts';
 
 // Reads what the sidecar wrote back from Tempo's HTTP API: the change root spans in a time range
 // (one search call, TraceQL with select) and whole traces by id.
@@ -110,7 +111,6 @@ export class TempoReader {
     /** More conditions of the span set, TraceQL (`span.x > 1`): built by the caller, never user input. */
     condition?: string,
   ): Promise<SpanRow[]> {
-    const quote = (v: string) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
     const selection = select.length > 0 ? ` | select(${select.map((a) => `span.${a}`).join(', ')})` : '';
     const and = condition ? ` && ${condition}` : '';
     const q = `{ name = ${quote(spanName)} && resource.service.name = ${quote(serviceName)}${and} }${selection}`;

@@ -58,6 +58,20 @@ export const laneIds = {
   ci: (ps: number, bot: string) => `ci-${ps}-${bot}`,
 };
 
+/**
+ * The change's root span. A change restored after a final abandon has one per generation, and a
+ * later generation always closes later: the one that ends last is the change's state.
+ */
+export function latestRoot(spans: TraceSpan[]): TraceSpan | undefined {
+  let root: TraceSpan | undefined;
+  for (const s of spans) {
+    if (s.name === SpanName.change && (!root || s.endMs > root.endMs)) {
+      root = s;
+    }
+  }
+  return root;
+}
+
 export function buildChangeTimeline(
   spans: TraceSpan[],
   open: OpenChangeView | undefined,
@@ -73,10 +87,7 @@ export function buildChangeTimeline(
     return l;
   };
   const changeLane = lane(laneIds.change, () => ({ kind: 'change', label: 'Change' }));
-  // A change restored after a final abandon has a root per generation: the latest is its state.
-  const root = spans
-    .filter((s) => s.name === SpanName.change)
-    .reduce<TraceSpan | undefined>((latest, s) => (latest && latest.endMs >= s.endMs ? latest : s), undefined);
+  const root = latestRoot(spans);
   const startCandidates = [...spans.map((s) => s.startMs), ...(open ? [open.createdMs] : [])];
   const startMs =
     root?.startMs ?? open?.createdMs ?? (startCandidates.length > 0 ? Math.min(...startCandidates) : nowMs);

@@ -1,4 +1,5 @@
 import type { EdgeType, ServiceMap, Strategy } from './service-map.ts';
+import { traceqlString as quote } from './traceql-filter.ts';
 
 // GET /api/servicemap: the sidecar's service map for a time range and a TraceQL filter, built from
 // one Tempo search (plus whole reads of the traces the search cut short). The contract between the
@@ -52,8 +53,6 @@ export const SERVICE_MAP_LIMITS = {
   /** The longest range one map may cover. */
   rangeMs: 31 * 86_400_000,
 } as const;
-
-const quote = (v: string) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 
 /** A TraceQL attribute reference: the resource's service.name, the span name, or any attribute (either scope). */
 export function attributeRef(name: string): string {

@@ -4,6 +4,11 @@
 
 export const MAX_FILTER_LENGTH = 1000;
 
+/** A value as a TraceQL string literal: quoted, with backslashes and quotes escaped. */
+export function traceqlString(value: string): string {
+  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
 /** Undefined when `filter` is a span-set filter; else what is wrong with it, in plain words. */
 export function spanSetFilterProblem(filter: string): string | undefined {
   const text = filter.trim();

@@ -13,6 +13,7 @@ import type {
   ServiceMap,
   Strategy,
 } from '../review-model/service-map.ts';
+import { traceqlString } from '../review-model/traceql-filter.ts';
 import { SIDECAR_PROXY } from './api-query.ts';
 
 export type NodeStat = 'ratePerSec' | 'count' | 'errorShare' | 'p50Ms' | 'p95Ms';
@@ -214,9 +215,8 @@ export function reviewGraphQuery(
   filters: { project: string[]; branch: string[]; owner: string[]; reviewer: string[] },
   range: { from: number; to: number },
 ): ServiceMapQuery {
-  const quote = (v: string) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
   const anyOf = (attr: string, values: string[]) =>
-    values.length === 0 ? [] : [`(${values.map((v) => `span.${attr} = ${quote(v)}`).join(' || ')})`];
+    values.length === 0 ? [] : [`(${values.map((v) => `span.${attr} = ${traceqlString(v)}`).join(' || ')})`];
   const conditions = [
     'name = "review"',
     ...anyOf('gerrit.project', filters.project),
