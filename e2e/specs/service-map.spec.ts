@@ -1,9 +1,9 @@
 // The service-map panel as a dashboard renders it (the test host's /d-solo page: options, size, time
 // range, variables), against the real sidecar and Tempo holding the demo history and the demo's
 // microservice topology. Expected counts come from the sidecar's GET /api/servicemap in the same
-// test, never from the panel's own code.
+// test, never from the panel's own code, over ranges that end in the past (the demo keeps writing).
 import type { ServiceMapResponse } from '../../src/review-model/service-map-api.ts';
-import { expect, ids, rangeDays, sidecarGet, test } from '../support/fixtures.ts';
+import { expect, ids, settledRangeDays, sidecarGet, test } from '../support/fixtures.ts';
 
 const s = ids.serviceMap;
 
@@ -24,7 +24,7 @@ test('draws the demo service graph with the nodes and edges the API computes, la
   env,
   app,
 }, testInfo) => {
-  const range = rangeDays(0.25);
+  const range = settledRangeDays(0.25);
   const api = await mapApi(env.sidecar, { ...range, strategy: 'serviceGraph', filter: DEMO_FILTER, nodeLimit: 200 });
   expect(api.nodes.length, 'the demo topology has at least 12 services').toBeGreaterThanOrEqual(12);
   await app.gotoServiceMap({ strategy: 'serviceGraph', filter: DEMO_FILTER }, range);
@@ -42,7 +42,7 @@ test('switches strategies: parent → child by service.name, and who reviews who
   env,
   app,
 }, testInfo) => {
-  const hour = rangeDays(0.25);
+  const hour = settledRangeDays(0.25);
   const byTag = await mapApi(env.sidecar, {
     ...hour,
     strategy: 'parentChild',
@@ -58,7 +58,7 @@ test('switches strategies: parent → child by service.name, and who reviews who
   await expect(page.getByTestId(s.graph)).toHaveAttribute('data-layout', 'layered', { timeout: 30_000 });
   await page.screenshot({ path: testInfo.outputPath('service-map-parent-child.png') });
 
-  const month = rangeDays(30);
+  const month = settledRangeDays(30);
   const who = await mapApi(env.sidecar, {
     ...month,
     strategy: 'attributePair',
@@ -83,7 +83,7 @@ test('focuses a node with its up- and downstream, shows its figures and opens it
   env,
   app,
 }) => {
-  const range = rangeDays(0.25);
+  const range = settledRangeDays(0.25);
   const api = await mapApi(env.sidecar, { ...range, strategy: 'serviceGraph', filter: DEMO_FILTER, nodeLimit: 200 });
   const checkout = api.nodes.find((n) => n.id === 'checkout');
   expect(checkout, 'the demo has a checkout service').toBeTruthy();
@@ -105,7 +105,7 @@ test('focuses a node with its up- and downstream, shows its figures and opens it
 });
 
 test('says plainly when the filter is not valid, and when nothing matches', async ({ page, app }) => {
-  const range = rangeDays(0.25);
+  const range = settledRangeDays(0.25);
   await app.gotoServiceMap({ strategy: 'serviceGraph', filter: '{ } | count() > 1' }, range);
   await expect(page.getByTestId(s.error)).toContainText('filter');
   await app.gotoServiceMap(
@@ -116,7 +116,7 @@ test('says plainly when the filter is not valid, and when nothing matches', asyn
 });
 
 test("the Code Review page's Who reviews whom follows the page's filters", async ({ page, env, app }) => {
-  const range = rangeDays(30);
+  const range = settledRangeDays(30);
   const list = await sidecarGet<{ facets: { projects: string[] } }>(
     env.sidecar,
     `/api/changes?from=${range.from}&to=${range.to}&limit=1`,

@@ -103,6 +103,14 @@ export function rangeDays(days: number, endMs = Date.now()): { from: number; to:
   return { from: to - days * 86_400_000, to };
 }
 
+/**
+ * Like rangeDays, but ending five minutes ago: the demo keeps writing traces, so a range that reaches
+ * "now" holds more spans when the page asks than when the test asked the API a moment earlier.
+ */
+export function settledRangeDays(days: number): { from: number; to: number } {
+  return rangeDays(days, Math.floor((Date.now() - 5 * 60_000) / 60_000) * 60_000);
+}
+
 function search(query: Record<string, string | number | string[]>): string {
   const qs = new URLSearchParams();
   for (const [k, v] of Object.entries(query)) {
