@@ -2,12 +2,24 @@
 // stats and rows the API computes, filters narrow the list and survive a reload, column headers sort
 // it, and a click opens a change's timeline with its lanes. Expected values are read from the
 // sidecar's API in the same test, never copied from the page.
-import { formatCount, formatDuration } from '../../src/view-model/format.ts';
-import { countOf, detailApi, expect, ids, listApi, rangeDays, test, visibleRows } from '../support/fixtures.ts';
+import type { WaitingResponse } from '../../src/review-model/code-review-api.ts';
+import { formatCount, formatDuration, formatEstimate } from '../../src/view-model/format.ts';
+import {
+  countOf,
+  detailApi,
+  expect,
+  ids,
+  listApi,
+  rangeDays,
+  sidecarGet,
+  test,
+  visibleRows,
+} from '../support/fixtures.ts';
 
 const STATUS_CELL = 4;
+const WAITING_CELL = 5;
 const PROJECT_CELL = 2;
-const PATCH_SETS_CELL = 5;
+const PATCH_SETS_CELL = 6;
 
 test('renders the headline stats and the change rows of the range', async ({ page, env, app }, testInfo) => {
   const range = rangeDays(30);
@@ -24,8 +36,18 @@ test('renders the headline stats and the change rows of the range', async ({ pag
   await app.gotoCodeReview(range);
   await expect(page.getByTestId(ids.codeReview.stats)).toBeVisible();
   await expect(page.getByTestId(ids.codeReview.statCount)).toHaveText(formatCount(api.stats.count));
+  const ttfr = api.stats.timeToFirstReview;
   await expect(page.getByTestId(ids.codeReview.statTtfrMedian)).toHaveText(
-    formatDuration(api.stats.timeToFirstReview.medianMs),
+    formatEstimate(ttfr.medianMs, ttfr.medianAtLeastMs),
+  );
+  // Unreviewed changes are counted, with the sample size.
+  expect(ttfr.waiting, 'the demo has open changes nobody reviewed yet').toBeGreaterThan(0);
+  await expect(page.getByTestId(ids.codeReview.statTtfrNote)).toContainText(`n = ${formatCount(ttfr.n)}`);
+  await expect(page.getByTestId(ids.codeReview.statTtfrNote)).toContainText(
+    `${formatCount(ttfr.waiting)} not yet reviewed, oldest ${formatDuration(ttfr.oldestWaitMs)}`,
+  );
+  await expect(page.getByTestId(ids.codeReview.statTtmNote)).toContainText(
+    `n = ${formatCount(api.stats.timeToMerge.n)}`,
   );
   await expect(page.getByTestId(ids.codeReview.statTtmMedian)).toHaveText(
     formatDuration(api.stats.timeToMerge.medianMs),
@@ -177,4 +199,46 @@ test('clicking a change opens its timeline with one lane per patch set', async (
   await page.getByTestId(ids.timeline.close).click();
   await expect(page.getByTestId(ids.timeline.panel)).toHaveCount(0);
   await expect(page).not.toHaveURL(/[?&]change=/);
+});
+
+test('shows whom each open change waits on, longest first, and the Waiting on view lists the API’s queues', async ({
+  page,
+  env,
+  app,
+}, testInfo) => {
+  const range = rangeDays(90);
+  const api = await listApi(env.sidecar, { ...range, status: 'open', sort: 'waiting', dir: 'desc', limit: 20 });
+  expect(api.total, 'the demo has open changes').toBeGreaterThan(5);
+  const waiting = await sidecarGet<WaitingResponse>(env.sidecar, `/api/waiting?from=${range.from}&to=${range.to}`);
+  expect(waiting.openChanges).toBe(api.total);
+  expect(waiting.people.length).toBeGreaterThan(0);
+
+  await app.gotoCodeReview({ ...range, status: 'open', sort: 'waiting', dir: 'desc' });
+  await expect(page.getByTestId(ids.codeReview.row(api.changes[0].number))).toBeVisible();
+  const rows = await visibleRows(page);
+  expect(rows.slice(0, 10).map((r) => r.number)).toEqual(api.changes.slice(0, 10).map((c) => c.number));
+  for (const [i, change] of api.changes.slice(0, 10).entries()) {
+    const who =
+      change.waitingOn === 'reviewers' ? (change.waitingOnReviewers ?? []).map((r) => r.reviewer).join(', ') : 'author';
+    expect(rows[i].cells[WAITING_CELL], `change ${change.number}`).toContain(who);
+  }
+
+  // The view: one click, the people in the API's order, a person's changes on expanding the row.
+  await page.getByTestId(ids.codeReview.waitingToggle).click();
+  await expect(page.getByTestId(ids.codeReview.waitingSummary)).toContainText(
+    `${formatCount(waiting.openChanges)} open changes wait on ${formatCount(waiting.people.length)} people`,
+  );
+  const first = waiting.people[0];
+  const person = page.getByTestId(ids.codeReview.waitingPerson(first.who));
+  await expect(person).toBeVisible();
+  const row = page.getByRole('row').filter({ has: person });
+  await expect(row).toContainText(String(first.changes.length));
+  await row.getByRole('button').first().click();
+  for (const c of first.changes.slice(0, 5)) {
+    await expect(page.getByTestId(ids.codeReview.waitingChange(first.who, c.number))).toContainText(c.subject);
+  }
+  await page.screenshot({ path: testInfo.outputPath('code-review-waiting-on.png'), fullPage: true });
+  // A change there opens its timeline.
+  await page.getByTestId(ids.codeReview.waitingChange(first.who, first.changes[0].number)).getByRole('button').click();
+  await expect(page.getByTestId(ids.timeline.title)).toContainText(String(first.changes[0].number));
 });

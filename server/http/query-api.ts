@@ -8,8 +8,9 @@ import type { ServiceMapService } from '../query/service-map-query.ts';
 import { TempoQueryError } from '../query/tempo-reader.ts';
 import { sendError, sendJson, type ApiHandler } from './http-server.ts';
 
-// GET /api/changes and GET /api/changes/{number}: the Code Review page's data (contract in
-// src/review-model/code-review-api.ts). Parameters are validated; errors say which one and why.
+// GET /api/changes, GET /api/changes/{number} and GET /api/waiting: the Code Review page's data
+// (contract in src/review-model/code-review-api.ts); GET /api/servicemap: the service-map panel's.
+// Parameters are validated; errors say which one and why.
 
 const many = z.array(z.string().min(1)).optional();
 const listQuery = z
@@ -30,6 +31,23 @@ const listQuery = z
     offset: z.coerce.number().int().nonnegative().optional(),
     limit: z.coerce.number().int().min(1).max(1000).optional(),
   })
+  .refine((q) => q.to >= q.from, { message: 'to must not be before from', path: ['to'] });
+
+/** The list's filters without sort and paging: what the "Waiting on" view follows. */
+const waitingQuery = z
+  .object({
+    from: z.coerce.number().int().nonnegative(),
+    to: z.coerce.number().int().nonnegative(),
+    project: many,
+    branch: many,
+    owner: many,
+    reviewer: many,
+    includeBots: z
+      .enum(['true', 'false'])
+      .transform((v) => v === 'true')
+      .optional(),
+  })
+  .strict()
   .refine((q) => q.to >= q.from, { message: 'to must not be before from', path: ['to'] });
 
 const attributeName = z.string().regex(ATTRIBUTE_NAME, 'an attribute name like service.name or http.route');
@@ -112,6 +130,15 @@ export function createQueryApi(
         }
         throw err;
       }
+      return true;
+    }
+    if (url.pathname === '/api/waiting') {
+      const parsed = waitingQuery.safeParse(paramsOf(url));
+      if (!parsed.success) {
+        badQuery(res, parsed.error);
+        return true;
+      }
+      sendJson(res, 200, service.waiting(parsed.data, now()));
       return true;
     }
     if (url.pathname === '/api/changes') {

@@ -79,6 +79,10 @@ export interface OpenChange {
   readyMs?: number;
   /** The first review (see onReview) at or after readyMs. */
   firstReviewMs?: number;
+  /** The latest review (see onReview) of any patch set: the author's turn starts there. */
+  lastReviewMs?: number;
+  /** When the change last became work in progress (set while it is). */
+  wipSinceMs?: number;
   reviewedPatchSets: number[];
   /**
    * Patch sets whose `patchset` span this change writes, by number, with the root generation it
@@ -537,6 +541,7 @@ export class ChangeMapper {
     if (ps !== undefined && !c.reviewedPatchSets.includes(ps)) {
       c.reviewedPatchSets.push(ps);
     }
+    c.lastReviewMs = Math.max(c.lastReviewMs ?? 0, t);
     if (!onCurrent || !c.current) {
       return;
     }
@@ -617,6 +622,9 @@ export class ChangeMapper {
     }
     if (how === 'merged') {
       attributes[Attr.timeToMergeMs] = Math.max(0, t - c.createdMs);
+    }
+    if (c.readyMs !== undefined && c.firstReviewMs === undefined && c.firstSeenMs === undefined) {
+      attributes[Attr.unreviewedWaitMs] = Math.max(0, t - c.readyMs);
     }
     out.root(c.createdMs, t, attributes, how === 'merged' ? 'ok' : 'unset');
     c.rootWritten = true;
@@ -775,6 +783,9 @@ function refreshChangeFields(c: OpenChange, event: ChangeEvent): void {
     c.hashtags = ch.hashtags;
   }
   if (ch.wip !== undefined) {
+    if (ch.wip && !c.wip) {
+      c.wipSinceMs = event.timeMs;
+    }
     c.wip = ch.wip;
   }
   if (ch.isPrivate !== undefined) {

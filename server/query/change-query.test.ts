@@ -11,6 +11,7 @@ import {
   mergeOrAgeMs,
   sortChanges,
   timeSlices,
+  waitingOf,
 } from './change-query.ts';
 import { TempoReader, type SpanRow } from './tempo-reader.ts';
 
@@ -259,5 +260,67 @@ describe('change list logic', () => {
       ['ABANDONED', 2_000_000, undefined, undefined],
     );
     store.close();
+  });
+
+  it('waits on the pending reviewers, each from when asked; then on the author from the latest review; on the author while in progress', () => {
+    const mapper = new ChangeMapper({ serverId: 's', botPatterns: [], commentMaxChars: 10, ciLabel: 'Verified' });
+    const change = { project: 'p', branch: 'main', number: 6, owner: { key: 'olga', username: 'olga' } };
+    const T = 1_000_000;
+    const apply = (state: ReturnType<typeof mapper.applyEvent>['change'], event: object) =>
+      mapper.applyEvent(state, { change: { ...change, createdOnMs: T }, ...event } as never).change;
+    let state = apply(undefined, { type: 'patchset-created', patchSet: { number: 1, createdOnMs: T }, timeMs: T });
+    assert.ok(state);
+    assert.deepEqual(waitingOf(state, T + 10), { waitingOn: 'author', waitingSinceMs: T }, 'nobody asked yet');
+    state = apply(state, { type: 'reviewer-added', reviewer: { key: 'bob', username: 'bob' }, timeMs: T + 100 });
+    state = apply(state, { type: 'reviewer-added', reviewer: { key: 'ann', username: 'ann' }, timeMs: T + 200 });
+    assert.ok(state);
+    assert.deepEqual(waitingOf(state, T + 1000), {
+      waitingOn: 'reviewers',
+      waitingOnReviewers: [
+        { reviewer: 'bob', sinceMs: T + 100 },
+        { reviewer: 'ann', sinceMs: T + 200 },
+      ],
+      waitingSinceMs: T + 100,
+    });
+    const vote = (who: string, atMs: number) => ({
+      type: 'comment-added',
+      author: { key: who, username: who },
+      patchSet: { number: 1, createdOnMs: T },
+      approvals: [{ label: 'Code-Review', value: -1, oldValue: 0 }],
+      comment: 'Patch Set 1: Code-Review-1',
+      timeMs: atMs,
+    });
+    state = apply(state, vote('bob', T + 300));
+    assert.ok(state);
+    assert.deepEqual(waitingOf(state, T + 1000).waitingOnReviewers, [{ reviewer: 'ann', sinceMs: T + 200 }]);
+    state = apply(state, vote('ann', T + 400));
+    assert.ok(state);
+    assert.deepEqual(waitingOf(state, T + 1000), { waitingOn: 'author', waitingSinceMs: T + 400 });
+    state = apply(state, { type: 'patchset-created', patchSet: { number: 2, createdOnMs: T + 500 }, timeMs: T + 500 });
+    assert.ok(state);
+    assert.equal(waitingOf(state, T + 1000).waitingOn, 'reviewers', 'a new patch set asks the reviewers again');
+    state = apply(state, {
+      type: 'wip-state-changed',
+      change: { ...change, createdOnMs: T, wip: true },
+      timeMs: T + 600,
+    });
+    assert.ok(state);
+    assert.deepEqual(waitingOf(state, T + 1000), { waitingOn: 'author', waitingSinceMs: T + 600 });
+  });
+
+  it('sorts a change still waiting for its first review by its wait so far, and by how long it waits', () => {
+    const xs = [
+      c({ number: 1, timeToFirstReviewMs: 50 }),
+      c({ number: 2, status: 'NEW', readyMs: 800 }), // waiting 200 at 1000
+      c({ number: 3, status: 'ABANDONED' }),
+      c({ number: 4, status: 'NEW', readyMs: 990, waitingOn: 'author', waitingSinceMs: 900 }),
+    ];
+    sortChanges(xs, 'timeToFirstReview', 'desc', 1000);
+    assert.deepEqual(
+      xs.map((x) => x.number),
+      [2, 1, 4, 3],
+    );
+    sortChanges(xs, 'waiting', 'desc', 1000);
+    assert.deepEqual(xs[0].number, 4);
   });
 });

@@ -6,9 +6,11 @@ import type {
   ChangeSummary,
   Facets,
   SortKey,
+  WaitingResponse,
 } from '../../src/review-model/code-review-api.ts';
 import { buildChangeTimeline, latestRoot, type OpenChangeView } from '../../src/review-model/change-timeline.ts';
 import { headlineStats } from '../../src/review-model/review-metrics.ts';
+import { waitingQueues } from '../../src/review-model/waiting-on.ts';
 import { Attr } from '../../src/review-model/span-schema.ts';
 import { reviewerKeys, timeToFirstReviewMs, type ChangeMapper, type OpenChange } from '../mapping/change-mapper.ts';
 import { traceIdFor } from '../mapping/span-ids.ts';
@@ -38,6 +40,8 @@ const SELECT = [
   // As one JSON string: Tempo 2.8 answers array attributes of a many-trace search mixed up.
   Attr.reviewersJson,
   Attr.timeToFirstReviewMs,
+  // Set on few roots (closed without a review), so it costs the answer little.
+  Attr.unreviewedWaitMs,
 ];
 
 /** Waits before asking Tempo again when a whole range came back without a closed change. */
@@ -198,6 +202,7 @@ export class ChangeQueryService {
       traceId: row.traceId,
       url: str(a[Attr.changeUrl]),
       firstSeenMs: num(a[Attr.historyFirstSeenMs]),
+      unreviewedWaitMs: num(a[Attr.unreviewedWaitMs]),
       source: 'tempo',
     };
   }
@@ -208,13 +213,7 @@ export class ChangeQueryService {
    */
   fromOpen(c: OpenChange, nowMs: number): ChangeSummary {
     const abandoned = c.status === 'ABANDONED';
-    const pending = abandoned ? [] : Object.values(c.pendingReviews);
-    const waitingOnReviewers = pending.map((p) => p.reviewer.key).sort();
-    // What happened before the sidecar first saw the change is unknown: no wait is counted from earlier.
-    const waitingSinceMs = Math.max(
-      pending.length > 0 ? Math.min(...pending.map((p) => p.startMs)) : (c.current?.createdMs ?? c.createdMs),
-      c.firstSeenMs ?? 0,
-    );
+    const waiting = abandoned ? undefined : waitingOf(c, nowMs);
     return {
       number: c.number,
       subject: c.subject ?? '',
@@ -231,9 +230,12 @@ export class ChangeQueryService {
       rounds: c.reviewedPatchSets.length,
       reviewers: reviewerKeys(c, (a) => this.mapper.isBot(a)),
       timeToFirstReviewMs: timeToFirstReviewMs(c),
-      waitingOn: abandoned ? undefined : pending.length > 0 ? 'reviewers' : 'author',
-      waitingOnReviewers: pending.length > 0 ? waitingOnReviewers : undefined,
-      waitingSinceMs: abandoned ? undefined : Math.min(waitingSinceMs, nowMs),
+      ...waiting,
+      readyMs: c.firstSeenMs === undefined && !abandoned ? c.readyMs : undefined,
+      unreviewedWaitMs:
+        abandoned && c.readyMs !== undefined && c.firstReviewMs === undefined && c.firstSeenMs === undefined
+          ? Math.max(0, (c.abandonedMs ?? nowMs) - c.readyMs)
+          : undefined,
       traceId: traceIdFor(this.options.serverId, c.number),
       url: c.url,
       firstSeenMs: c.firstSeenMs,
@@ -272,6 +274,18 @@ export class ChangeQueryService {
     return { changes: [...byNumber.values()], tempoError, overlay: open.length };
   }
 
+  /**
+   * The open changes' waits by person, under the list's filters. Open changes live in the sidecar's
+   * own state, so this never searches Tempo.
+   */
+  waiting(q: ChangeListQuery, nowMs: number): WaitingResponse {
+    const open = this.store
+      .listOpenChanges()
+      .filter((c) => c.createdMs <= q.to)
+      .map((c) => this.fromOpen(c, nowMs));
+    return waitingQueues(filterChanges(open, { ...q, status: 'open' }), nowMs);
+  }
+
   async list(q: ChangeListQuery, nowMs: number): Promise<ChangeListResponse> {
     const { changes, tempoError, overlay } = await this.changesInRange(q.from, q.to, nowMs);
     const filtered = filterChanges(changes, q);
@@ -282,7 +296,7 @@ export class ChangeQueryService {
       changes: filtered.slice(offset, offset + limit),
       total: filtered.length,
       offset,
-      stats: headlineStats(filtered),
+      stats: headlineStats(filtered, nowMs),
       facets: facetsOf(changes),
       sources: { tempo: tempoError ? 'error' : 'ok', tempoError, overlay },
       asOfMs: nowMs,
@@ -324,6 +338,28 @@ export class ChangeQueryService {
       : undefined;
     return { change: summary, timeline: buildChangeTimeline(spans, view, nowMs), asOfMs: nowMs };
   }
+}
+
+/**
+ * Whom an open change waits on now, and since when (docs/span-schema.md, "Waiting on"): the author
+ * while it is work in progress; else the reviewers whose review of the current patch set is pending;
+ * else the author (every reviewer has answered, or none was asked). Nothing before the sidecar first
+ * saw the change is counted.
+ */
+export function waitingOf(
+  c: OpenChange,
+  nowMs: number,
+): Pick<ChangeSummary, 'waitingOn' | 'waitingOnReviewers' | 'waitingSinceMs'> {
+  const clamp = (ms: number) => Math.min(Math.max(ms, c.firstSeenMs ?? 0), nowMs);
+  const pending = Object.values(c.pendingReviews);
+  if (!c.wip && pending.length > 0) {
+    const waitingOnReviewers = pending
+      .map((p) => ({ reviewer: p.reviewer.key, sinceMs: clamp(p.startMs) }))
+      .sort((a, b) => a.sinceMs - b.sinceMs || a.reviewer.localeCompare(b.reviewer));
+    return { waitingOn: 'reviewers', waitingOnReviewers, waitingSinceMs: waitingOnReviewers[0].sinceMs };
+  }
+  const since = Math.max(c.current?.createdMs ?? c.createdMs, c.lastReviewMs ?? 0, c.wip ? (c.wipSinceMs ?? 0) : 0);
+  return { waitingOn: 'author', waitingSinceMs: clamp(since) };
 }
 
 /** One root span per trace: the one of the latest generation, else the one that ends last. */
@@ -411,11 +447,14 @@ export function sortChanges(changes: ChangeSummary[], key: SortKey, dir: 'asc' |
       case 'patchSets':
         return c.patchSets;
       case 'timeToFirstReview':
-        return c.timeToFirstReviewMs;
+        // A change still waiting sorts by its wait so far: the figure is at least that.
+        return c.timeToFirstReviewMs ?? (c.readyMs !== undefined ? nowMs - c.readyMs : undefined);
       case 'timeToMergeOrAge':
         return mergeOrAgeMs(c, nowMs);
       case 'created':
         return c.createdMs;
+      case 'waiting':
+        return c.waitingSinceMs === undefined ? undefined : nowMs - c.waitingSinceMs;
     }
   };
   const sign = dir === 'asc' ? 1 : -1;

@@ -3,9 +3,21 @@
 
 import { lastValueFrom } from 'rxjs';
 import { getBackendSrv } from '@grafana/runtime';
-import type { ChangeDetailResponse, ChangeListResponse, SidecarStatus } from '../review-model/code-review-api.ts';
+import type {
+  ChangeDetailResponse,
+  ChangeListQuery,
+  ChangeListResponse,
+  SidecarStatus,
+  WaitingResponse,
+} from '../review-model/code-review-api.ts';
 import type { ServiceMapResponse } from '../review-model/service-map-api.ts';
-import { changeDetailUrl, changeListPageUrl, pluginSettingsUrl, sidecarStatusUrl } from '../view-model/api-query.ts';
+import {
+  changeDetailUrl,
+  changeListPageUrl,
+  pluginSettingsUrl,
+  sidecarStatusUrl,
+  waitingUrl,
+} from '../view-model/api-query.ts';
 import { toApiFailure } from '../view-model/errors.ts';
 import type { AppSecureSettings, AppSettings } from '../types.ts';
 
@@ -34,6 +46,10 @@ export function fetchChangeListPage(baseSearch: string, page: number): Promise<C
 
 export function fetchChangeDetail(changeNumber: number): Promise<ChangeDetailResponse> {
   return request<ChangeDetailResponse>(changeDetailUrl(changeNumber));
+}
+
+export function fetchWaiting(query: ChangeListQuery): Promise<WaitingResponse> {
+  return request<WaitingResponse>(waitingUrl(query));
 }
 
 export function fetchServiceMap(url: string): Promise<ServiceMapResponse> {

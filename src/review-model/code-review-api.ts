@@ -4,8 +4,14 @@
 
 export type ChangeStatus = 'NEW' | 'MERGED' | 'ABANDONED' | 'DELETED';
 
-/** Who an open change waits on now. */
+/** Who an open change waits on now (docs/span-schema.md, "Waiting on"). */
 export type WaitingOn = 'author' | 'reviewers' | 'ci';
+
+/** A reviewer an open change waits on, and since when (the review was asked for this patch set). */
+export interface WaitingReviewer {
+  reviewer: string;
+  sinceMs: number;
+}
 
 export interface ChangeSummary {
   number: number;
@@ -31,9 +37,16 @@ export interface ChangeSummary {
   timeToMergeMs?: number;
   /** For open changes: what the change waits on, and on whom when it is reviewers. */
   waitingOn?: WaitingOn;
-  waitingOnReviewers?: string[];
-  /** For open changes: since when it has been waiting on `waitingOn`. */
+  waitingOnReviewers?: WaitingReviewer[];
+  /** For open changes: since when it has been waiting on `waitingOn` (the longest-waiting reviewer's). */
   waitingSinceMs?: number;
+  /**
+   * For open changes: when it became ready for review (creation, or leaving work in progress);
+   * undefined while in progress or when that was before the sidecar saw it.
+   */
+  readyMs?: number;
+  /** For closed changes without a first review: how long they waited for one (ready → close). */
+  unreviewedWaitMs?: number;
   traceId: string;
   /**
    * The change in Gerrit's web UI: always in a change's detail; in list rows only for open
@@ -59,6 +72,7 @@ export const SORT_KEYS = [
   'timeToFirstReview',
   'timeToMergeOrAge',
   'created',
+  'waiting',
 ] as const;
 export type SortKey = (typeof SORT_KEYS)[number];
 
@@ -84,6 +98,31 @@ export interface ChangeListQuery {
 export interface Distribution {
   medianMs?: number;
   p90Ms?: number;
+  /** How many changes the figure is computed from. */
+  n: number;
+}
+
+/**
+ * Time to first review with the changes still waiting for one: a Kaplan–Meier estimate, where a
+ * change not reviewed yet counts as a wait of at least its time so far (docs/span-schema.md).
+ */
+export interface FirstReviewDistribution extends Distribution {
+  /** Changes that got a first review (the waits that ended). */
+  reviewed: number;
+  /** Open changes ready for review and not reviewed yet. */
+  waiting: number;
+  /** The longest of those waits so far. */
+  oldestWaitMs?: number;
+  /** Closed without a review: their waits ended unreviewed (counted as censored at the close). */
+  closedUnreviewed: number;
+  /** Not counted: seen only from the middle of their life (what happened before is unknown). */
+  unknown: number;
+  /**
+   * Set when the estimate never falls to the median's (or p90's) level: so many changes still wait
+   * that the figure is only known to be longer than the longest wait observed, this.
+   */
+  medianAtLeastMs?: number;
+  p90AtLeastMs?: number;
 }
 
 /** Headline stats over the whole filtered set (not only the page). */
@@ -92,11 +131,44 @@ export interface HeadlineStats {
   open: number;
   merged: number;
   abandoned: number;
-  timeToFirstReview: Distribution;
+  timeToFirstReview: FirstReviewDistribution;
   timeToMerge: Distribution;
   medianRounds?: number;
+  /** Changes the median of rounds is computed from (merged or reviewed). */
+  roundsN: number;
   /** Abandoned / closed (merged + abandoned); undefined with no closed change. */
   abandonedShare?: number;
+}
+
+/** One change in a person's queue (GET /api/waiting). */
+export interface WaitingItem {
+  number: number;
+  subject: string;
+  project: string;
+  /** Whether the change waits on this person as its reviewer or as its author. */
+  role: 'reviewer' | 'author';
+  sinceMs: number;
+}
+
+/** A person the open changes wait on, with their queue, the longest wait first. */
+export interface WaitingPerson {
+  who: string;
+  /** Display name, when the sidecar knows it. */
+  name?: string;
+  asReviewer: number;
+  asAuthor: number;
+  oldestSinceMs: number;
+  changes: WaitingItem[];
+}
+
+/** GET /api/waiting: the page's filters (no sort or paging); open changes only. */
+export interface WaitingResponse {
+  people: WaitingPerson[];
+  /** Open changes matching the filters. */
+  openChanges: number;
+  /** Open changes waiting on CI (counted apart: no person). */
+  onCi: number;
+  asOfMs: number;
 }
 
 /** Values present in the range, for filter pickers. */

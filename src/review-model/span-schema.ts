@@ -56,6 +56,11 @@ export const Attr = {
   // review metrics on the root span (milliseconds, counts)
   timeToFirstReviewMs: 'gerrit.review.time_to_first_review_ms',
   timeToMergeMs: 'gerrit.review.time_to_merge_ms',
+  /**
+   * On the root of a change closed without a first review after it was ready: how long it waited
+   * (ready → close). The first-review estimate counts it as a wait that ended unreviewed.
+   */
+  unreviewedWaitMs: 'gerrit.review.unreviewed_wait_ms',
   reviewRounds: 'gerrit.review.rounds',
   reviewerCount: 'gerrit.review.reviewer_count',
   reviewers: 'gerrit.reviewers',

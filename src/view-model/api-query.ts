@@ -97,6 +97,12 @@ export function changeListPageUrl(baseSearch: string, page: number, pageSize = P
   return `${SIDECAR_PROXY}/api/changes?${params.toString()}`;
 }
 
+/** GET /api/waiting for the list's filters (status, sort and paging do not apply: it is about open changes). */
+export function waitingUrl(query: ChangeListQuery): string {
+  const { status: _status, sort: _sort, dir: _dir, offset: _offset, limit: _limit, ...filters } = query;
+  return `${SIDECAR_PROXY}/api/waiting?${changeListSearch(filters)}`;
+}
+
 export function changeDetailUrl(changeNumber: number): string {
   return `${SIDECAR_PROXY}/api/changes/${encodeURIComponent(String(changeNumber))}`;
 }

@@ -4,13 +4,17 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   NO_VALUE,
+  firstReviewNote,
+  firstReviewText,
   formatCount,
+  formatEstimate,
   formatDateTime,
   formatDuration,
   formatRounds,
   formatShare,
   mergeOrAgeMs,
   statusLabel,
+  waitingText,
 } from './format.ts';
 
 const S = 1000;
@@ -86,5 +90,58 @@ describe('mergeOrAgeMs', () => {
       ms: undefined,
       kind: 'closed',
     });
+  });
+});
+
+describe('waitingText, firstReviewText, formatEstimate, firstReviewNote', () => {
+  const DAY = 86_400_000;
+  it('names whom an open change waits on and for how long', () => {
+    const now = 10 * DAY;
+    assert.equal(
+      waitingText(
+        {
+          status: 'NEW',
+          waitingOn: 'reviewers',
+          waitingSinceMs: 7 * DAY,
+          waitingOnReviewers: [
+            { reviewer: 'bob', sinceMs: 7 * DAY },
+            { reviewer: 'carol', sinceMs: 8 * DAY },
+          ],
+        },
+        now,
+      ).text,
+      'bob, carol · 3d',
+    );
+    assert.equal(
+      waitingText({ status: 'NEW', waitingOn: 'author', waitingSinceMs: now - 2 * 3_600_000 }, now).text,
+      'author · 2h',
+    );
+    assert.equal(waitingText({ status: 'MERGED' }, now).text, '–');
+  });
+
+  it('shows a change still waiting for its first review as a lower bound', () => {
+    assert.deepEqual(firstReviewText({ status: 'NEW', readyMs: 0 }, 48 * DAY), {
+      text: '> 48d',
+      waiting: true,
+      title: 'No review yet: ready for 48d',
+    });
+    assert.equal(firstReviewText({ status: 'MERGED', timeToFirstReviewMs: 60_000 }, 0).text, '1m');
+    assert.equal(firstReviewText({ status: 'ABANDONED' }, 0).text, '–');
+    assert.equal(formatEstimate(undefined, 3 * DAY), '> 3d');
+    assert.equal(formatEstimate(DAY, undefined), '1d');
+  });
+
+  it('gives the sample size and the unfinished waits', () => {
+    assert.equal(
+      firstReviewNote({
+        n: 120,
+        reviewed: 90,
+        waiting: 27,
+        oldestWaitMs: 48 * DAY,
+        closedUnreviewed: 3,
+        unknown: 0,
+      }),
+      'n = 120 · 27 not yet reviewed, oldest 48d · 3 closed unreviewed',
+    );
   });
 });

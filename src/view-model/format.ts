@@ -1,6 +1,6 @@
 // Human formatting of the Code Review page's numbers. Framework-free (unit-tested with node --test).
 
-import type { ChangeStatus } from '../review-model/code-review-api.ts';
+import type { ChangeStatus, ChangeSummary, FirstReviewDistribution } from '../review-model/code-review-api.ts';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -114,4 +114,59 @@ export function mergeOrAgeMs(
     };
   }
   return { ms: undefined, kind: 'closed' };
+}
+
+type WaitingFields = Pick<ChangeSummary, 'status' | 'waitingOn' | 'waitingOnReviewers' | 'waitingSinceMs'>;
+
+/** The "Waiting on" cell: whom an open change waits on and for how long ("bob, carol · 3d 4h"). */
+export function waitingText(change: WaitingFields, nowMs: number): { text: string; title?: string } {
+  if (change.status !== 'NEW' || !change.waitingOn || change.waitingSinceMs === undefined) {
+    return { text: NO_VALUE };
+  }
+  const on =
+    change.waitingOn === 'reviewers'
+      ? (change.waitingOnReviewers ?? []).map((r) => r.reviewer).join(', ') || 'reviewers'
+      : change.waitingOn === 'ci'
+        ? 'CI'
+        : 'author';
+  const wait = formatDuration(Math.max(0, nowMs - change.waitingSinceMs));
+  return {
+    text: `${on} · ${wait}`,
+    title: `Waiting on ${change.waitingOn === 'author' ? 'the author' : on} for ${wait}, since ${formatDateTime(change.waitingSinceMs)}`,
+  };
+}
+
+/** The "First review" cell: the time to first review, or how long a change still waits for one ("> 48d"). */
+export function firstReviewText(
+  change: Pick<ChangeSummary, 'status' | 'timeToFirstReviewMs' | 'readyMs'>,
+  nowMs: number,
+): { text: string; waiting: boolean; title?: string } {
+  if (change.timeToFirstReviewMs !== undefined) {
+    return { text: formatDuration(change.timeToFirstReviewMs), waiting: false };
+  }
+  if (change.status === 'NEW' && change.readyMs !== undefined) {
+    const wait = formatDuration(Math.max(0, nowMs - change.readyMs));
+    return { text: `> ${wait}`, waiting: true, title: `No review yet: ready for ${wait}` };
+  }
+  return { text: NO_VALUE, waiting: false };
+}
+
+/** A duration figure that may be known only as "longer than" the longest wait seen. */
+export function formatEstimate(ms: number | undefined, atLeastMs: number | undefined): string {
+  return ms === undefined && atLeastMs !== undefined ? `> ${formatDuration(atLeastMs)}` : formatDuration(ms);
+}
+
+/** The first-review stat's note: its sample size and the waits not finished ("27 not yet reviewed, oldest 48d"). */
+export function firstReviewNote(d: FirstReviewDistribution): string {
+  const parts = [`n = ${formatCount(d.n)}`];
+  if (d.waiting > 0) {
+    parts.push(`${formatCount(d.waiting)} not yet reviewed, oldest ${formatDuration(d.oldestWaitMs)}`);
+  }
+  if (d.closedUnreviewed > 0) {
+    parts.push(`${formatCount(d.closedUnreviewed)} closed unreviewed`);
+  }
+  if (d.unknown > 0) {
+    parts.push(`${formatCount(d.unknown)} with unknown history left out`);
+  }
+  return parts.join(' · ');
 }

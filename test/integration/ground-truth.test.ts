@@ -785,7 +785,7 @@ describe(
         );
       }
 
-      const stats = expectedStats(expected);
+      const stats = expectedStats(expected, list.asOfMs);
       const flat = (s: typeof stats) => ({
         count: s.count,
         open: s.open,
@@ -793,6 +793,13 @@ describe(
         abandoned: s.abandoned,
         'timeToFirstReview.medianMs': s.timeToFirstReview.medianMs,
         'timeToFirstReview.p90Ms': s.timeToFirstReview.p90Ms,
+        'timeToFirstReview.n': s.timeToFirstReview.n,
+        'timeToFirstReview.reviewed': s.timeToFirstReview.reviewed,
+        'timeToFirstReview.waiting': s.timeToFirstReview.waiting,
+        'timeToFirstReview.oldestWaitMs': s.timeToFirstReview.oldestWaitMs,
+        'timeToFirstReview.closedUnreviewed': s.timeToFirstReview.closedUnreviewed,
+        'timeToMerge.n': s.timeToMerge.n,
+        roundsN: s.roundsN,
         'timeToMerge.medianMs': s.timeToMerge.medianMs,
         'timeToMerge.p90Ms': s.timeToMerge.p90Ms,
         medianRounds: s.medianRounds,
@@ -807,7 +814,9 @@ describe(
       );
       say(
         `ground-truth stats ${PROJECT}: count ${stats.count}, open ${stats.open}, merged ${stats.merged}, ` +
-          `abandoned ${stats.abandoned}, ttfr median ${ms(stats.timeToFirstReview.medianMs)} p90 ${ms(stats.timeToFirstReview.p90Ms)}, ` +
+          `abandoned ${stats.abandoned}, ttfr median ${ms(stats.timeToFirstReview.medianMs)} p90 ${ms(stats.timeToFirstReview.p90Ms)} ` +
+          `(n ${stats.timeToFirstReview.n}: ${stats.timeToFirstReview.reviewed} reviewed, ${stats.timeToFirstReview.waiting} waiting, ` +
+          `${stats.timeToFirstReview.closedUnreviewed} closed unreviewed), ` +
           `ttm median ${ms(stats.timeToMerge.medianMs)} p90 ${ms(stats.timeToMerge.p90Ms)}, ` +
           `median rounds ${show(stats.medianRounds)}, abandoned share ${show(stats.abandonedShare)}: ` +
           `${statsMismatches === 0 ? 'match' : `${statsMismatches} mismatch(es)`}`,

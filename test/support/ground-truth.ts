@@ -235,23 +235,75 @@ export function percentile(values: number[], q: number): number | undefined {
   return xs[lo] + (xs[hi] - xs[lo]) * (rank - lo);
 }
 
-/** Headline stats over a set of changes, by the product's definitions. */
-export function expectedStats(changes: ExpectedFigures[]): HeadlineStats {
+/**
+ * The q-quantile of waits, some unfinished, by the product-limit (Kaplan–Meier) estimate, written
+ * out plainly: at each distinct time a wait ended, the share still waiting is multiplied by
+ * (1 − ended there ÷ waits of at least that length); the answer is the first such time the share
+ * reaches 1 − q. Undefined when it never does.
+ */
+export function productLimitQuantile(waits: { ms: number; ended: boolean }[], q: number): number | undefined {
+  const times = [...new Set(waits.filter((w) => w.ended).map((w) => w.ms))].sort((a, b) => a - b);
+  let share = 1;
+  for (const t of times) {
+    const atRisk = waits.filter((w) => w.ms >= t).length;
+    const endedHere = waits.filter((w) => w.ended && w.ms === t).length;
+    share *= (atRisk - endedHere) / atRisk;
+    if (share <= 1 - q + 1e-12) {
+      return t;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Headline stats over a set of changes, by the product's definitions, as of `asOfMs` (the time the
+ * API answered: open changes not reviewed yet count as waits up to it).
+ */
+export function expectedStats(changes: ExpectedFigures[], asOfMs: number): HeadlineStats {
   const merged = changes.filter((c) => c.status === 'MERGED').length;
   const abandoned = changes.filter((c) => c.status === 'ABANDONED').length;
-  const ttfr = changes.flatMap((c) => (c.timeToFirstReviewMs === undefined ? [] : [c.timeToFirstReviewMs]));
   const ttm = changes.flatMap((c) => (c.timeToMergeMs === undefined ? [] : [c.timeToMergeMs]));
+  const waits: { ms: number; ended: boolean }[] = [];
+  const stillWaiting: number[] = [];
+  let closedUnreviewed = 0;
+  for (const c of changes) {
+    if (c.timeToFirstReviewMs !== undefined) {
+      waits.push({ ms: c.timeToFirstReviewMs, ended: true });
+    } else if (c.readyMs !== undefined && c.status === 'NEW') {
+      stillWaiting.push(asOfMs - c.readyMs);
+      waits.push({ ms: asOfMs - c.readyMs, ended: false });
+    } else if (c.readyMs !== undefined && c.closedMs !== undefined) {
+      closedUnreviewed += 1;
+      waits.push({ ms: c.closedMs - c.readyMs, ended: false });
+    }
+  }
+  const longest = Math.max(0, ...waits.map((w) => w.ms));
+  const medianMs = productLimitQuantile(waits, 0.5);
+  const p90Ms = productLimitQuantile(waits, 0.9);
+  const reviewedOrMerged = changes.filter((c) => c.status === 'MERGED' || c.rounds > 0);
   return {
     count: changes.length,
     open: changes.filter((c) => c.status === 'NEW').length,
     merged,
     abandoned,
-    timeToFirstReview: { medianMs: percentile(ttfr, 0.5), p90Ms: percentile(ttfr, 0.9) },
-    timeToMerge: { medianMs: percentile(ttm, 0.5), p90Ms: percentile(ttm, 0.9) },
+    timeToFirstReview: {
+      medianMs,
+      p90Ms,
+      n: waits.length,
+      reviewed: waits.filter((w) => w.ended).length,
+      waiting: stillWaiting.length,
+      oldestWaitMs: stillWaiting.length > 0 ? Math.max(...stillWaiting) : undefined,
+      closedUnreviewed,
+      unknown: 0,
+      medianAtLeastMs: medianMs === undefined && waits.length > 0 ? longest : undefined,
+      p90AtLeastMs: p90Ms === undefined && waits.length > 0 ? longest : undefined,
+    },
+    timeToMerge: { medianMs: percentile(ttm, 0.5), p90Ms: percentile(ttm, 0.9), n: ttm.length },
     medianRounds: percentile(
-      changes.filter((c) => c.status === 'MERGED' || c.rounds > 0).map((c) => c.rounds),
+      reviewedOrMerged.map((c) => c.rounds),
       0.5,
     ),
+    roundsN: reviewedOrMerged.length,
     abandonedShare: merged + abandoned > 0 ? abandoned / (merged + abandoned) : undefined,
   };
 }

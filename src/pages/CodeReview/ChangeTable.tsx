@@ -6,7 +6,15 @@ import { Badge, Icon, Tooltip, useStyles2, type BadgeColor } from '@grafana/ui';
 import type { ChangeSummary, SortKey } from '../../review-model/code-review-api.ts';
 import { FigureDefinition } from '../../review-model/figure-definitions.ts';
 import { testIds } from '../../test-ids.ts';
-import { formatCount, formatDateTime, formatDuration, mergeOrAgeMs, statusLabel } from '../../view-model/format.ts';
+import {
+  firstReviewText,
+  formatCount,
+  formatDateTime,
+  formatDuration,
+  mergeOrAgeMs,
+  statusLabel,
+  waitingText,
+} from '../../view-model/format.ts';
 import type { SortDir } from '../../view-model/url-state.ts';
 
 const ROW_HEIGHT = 36;
@@ -26,7 +34,8 @@ const COLUMNS: Column[] = [
   { key: 'subject', title: 'Subject', width: 'minmax(220px, 3fr)' },
   { key: 'project', title: 'Project', width: 'minmax(120px, 1.3fr)' },
   { key: 'owner', title: 'Owner', width: 'minmax(110px, 1fr)' },
-  { key: 'status', title: 'Status', width: '150px' },
+  { key: 'status', title: 'Status', width: '100px' },
+  { key: 'waiting', title: 'Waiting on', width: 'minmax(130px, 1.2fr)', definition: FigureDefinition.waitingOn },
   { key: 'patchSets', title: 'Patch sets', width: '90px', numeric: true, definition: FigureDefinition.patchSets },
   {
     key: 'timeToFirstReview',
@@ -42,7 +51,7 @@ const COLUMNS: Column[] = [
     numeric: true,
     definition: FigureDefinition.mergeOrAge,
   },
-  { key: 'created', title: 'Created', width: '140px', numeric: true },
+  { key: 'created', title: 'Created', width: '130px', numeric: true },
 ];
 
 const GRID = COLUMNS.map((c) => c.width).join(' ');
@@ -146,6 +155,8 @@ export function ChangeTable({ total, row, ensureRows, sort, dir, onSort, selecte
               );
             }
             const mergeOrAge = mergeOrAgeMs(change, nowMs);
+            const waiting = waitingText(change, nowMs);
+            const firstReview = firstReviewText(change, nowMs);
             return (
               <div
                 key={item.key}
@@ -173,13 +184,20 @@ export function ChangeTable({ total, row, ensureRows, sort, dir, onSort, selecte
                   {change.ownerIsBot && <span className={styles.muted}> (bot)</span>}
                 </div>
                 <div role="cell" className={styles.cell}>
-                  <StatusCell change={change} />
+                  <Badge text={statusLabel(change.status, change.wip)} color={STATUS_COLOR[change.status]} />
+                </div>
+                <div role="cell" className={styles.cell} title={waiting.title}>
+                  {waiting.text}
                 </div>
                 <div role="cell" className={cx(styles.cell, styles.numeric)}>
                   {formatCount(change.patchSets)}
                 </div>
-                <div role="cell" className={cx(styles.cell, styles.numeric)}>
-                  {formatDuration(change.timeToFirstReviewMs)}
+                <div
+                  role="cell"
+                  className={cx(styles.cell, styles.numeric, firstReview.waiting && styles.waiting)}
+                  title={firstReview.title}
+                >
+                  {firstReview.text}
                 </div>
                 <div
                   role="cell"
@@ -199,27 +217,6 @@ export function ChangeTable({ total, row, ensureRows, sort, dir, onSort, selecte
         </div>
       </div>
     </div>
-  );
-}
-
-function StatusCell({ change }: { change: ChangeSummary }) {
-  const badge = <Badge text={statusLabel(change.status, change.wip)} color={STATUS_COLOR[change.status]} />;
-  if (change.status !== 'NEW' || !change.waitingOn) {
-    return badge;
-  }
-  const on =
-    change.waitingOn === 'reviewers'
-      ? `reviewers${change.waitingOnReviewers?.length ? ` (${change.waitingOnReviewers.join(', ')})` : ''}`
-      : change.waitingOn === 'ci'
-        ? 'CI'
-        : 'the author';
-  const since = change.waitingSinceMs !== undefined ? ` since ${formatDateTime(change.waitingSinceMs)}` : '';
-  return (
-    <Tooltip content={`Waiting on ${on}${since}`}>
-      <span>
-        {badge} <Icon name="clock-nine" size="sm" aria-label={`waiting on ${change.waitingOn}`} />
-      </span>
-    </Tooltip>
   );
 }
 
@@ -263,6 +260,7 @@ const getStyles = (theme: GrafanaTheme2) => ({
   }),
   numeric: css({ textAlign: 'right', fontVariantNumeric: 'tabular-nums' }),
   muted: css({ color: theme.colors.text.secondary }),
+  waiting: css({ color: theme.colors.warning.text }),
   sortButton: css({
     all: 'unset',
     cursor: 'pointer',

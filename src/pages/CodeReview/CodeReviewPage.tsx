@@ -19,6 +19,7 @@ import { TimelinePanel } from './TimelinePanel.tsx';
 import { useChangeDetail } from './useChangeDetail.ts';
 import { useChangeList } from './useChangeList.ts';
 import { useUrlState } from './useUrlState.ts';
+import { WaitingOn } from './WaitingOn.tsx';
 import { WhoReviewsWhom } from './WhoReviewsWhom.tsx';
 
 interface Props {
@@ -35,7 +36,8 @@ export default function CodeReviewPage({ meta }: Props) {
   const [reload, setReload] = useState(0);
 
   const range = useMemo(() => pageRange(state, nowMs), [state, nowMs]);
-  const baseSearch = changeListSearch(changeListQuery(state, range));
+  const listQuery = useMemo(() => changeListQuery(state, range), [state, range]);
+  const baseSearch = changeListSearch(listQuery);
   const list = useChangeList(baseSearch, reload);
   const detail = useChangeDetail(state.change, reload);
 
@@ -121,6 +123,7 @@ export default function CodeReviewPage({ meta }: Props) {
             {describeFailure(list.pageError).detail}. Scroll again to retry.
           </Alert>
         )}
+        <WaitingOn query={listQuery} onSelectChange={onSelect} />
         <WhoReviewsWhom state={state} range={range} />
         {state.change !== undefined && (
           <TimelinePanel

@@ -4,7 +4,7 @@ import { Icon, Tooltip, useStyles2 } from '@grafana/ui';
 import { FigureDefinition } from '../../review-model/figure-definitions.ts';
 import type { Distribution, HeadlineStats } from '../../review-model/code-review-api.ts';
 import { testIds } from '../../test-ids.ts';
-import { formatCount, formatDuration, formatRounds, formatShare } from '../../view-model/format.ts';
+import { firstReviewNote, formatCount, formatEstimate, formatRounds, formatShare } from '../../view-model/format.ts';
 
 interface Props {
   stats: HeadlineStats;
@@ -30,11 +30,15 @@ export function StatsRow({ stats, dimmed }: Props) {
           testIds.codeReview.statTtfrMedian,
           testIds.codeReview.statTtfrP90,
         )}
+        note={firstReviewNote(stats.timeToFirstReview)}
+        noteTestId={testIds.codeReview.statTtfrNote}
       />
       <Stat
         label="Time to merge"
         definition={FigureDefinition.timeToMerge}
         values={durationValues(stats.timeToMerge, testIds.codeReview.statTtmMedian, testIds.codeReview.statTtmP90)}
+        note={`n = ${formatCount(stats.timeToMerge.n)} merged`}
+        noteTestId={testIds.codeReview.statTtmNote}
       />
       <Stat
         label="Review rounds"
@@ -42,7 +46,8 @@ export function StatsRow({ stats, dimmed }: Props) {
         values={[
           { testId: testIds.codeReview.statRoundsMedian, value: formatRounds(stats.medianRounds), unit: 'median' },
         ]}
-        note="patch sets that got a review"
+        note={`n = ${formatCount(stats.roundsN)} · patch sets that got a review`}
+        noteTestId={testIds.codeReview.statRoundsNote}
       />
       <Stat
         label="Abandoned"
@@ -66,17 +71,26 @@ interface StatProps {
   definition: string;
   values: StatValue[];
   note?: string;
+  noteTestId?: string;
 }
 
-/** A duration's median and p90, as a stat shows them. */
-function durationValues(distribution: Distribution, medianTestId: string, p90TestId: string): StatValue[] {
+/** A duration's median and p90, as a stat shows them ("> 3d" where only a lower bound is known). */
+function durationValues(
+  distribution: Distribution & { medianAtLeastMs?: number; p90AtLeastMs?: number },
+  medianTestId: string,
+  p90TestId: string,
+): StatValue[] {
   return [
-    { testId: medianTestId, value: formatDuration(distribution.medianMs), unit: 'median' },
-    { testId: p90TestId, value: formatDuration(distribution.p90Ms), unit: 'p90' },
+    {
+      testId: medianTestId,
+      value: formatEstimate(distribution.medianMs, distribution.medianAtLeastMs),
+      unit: 'median',
+    },
+    { testId: p90TestId, value: formatEstimate(distribution.p90Ms, distribution.p90AtLeastMs), unit: 'p90' },
   ];
 }
 
-function Stat({ label, definition, values, note }: StatProps) {
+function Stat({ label, definition, values, note, noteTestId }: StatProps) {
   const styles = useStyles2(getStyles);
   return (
     <div className={styles.stat}>
@@ -95,7 +109,11 @@ function Stat({ label, definition, values, note }: StatProps) {
           </div>
         ))}
       </div>
-      {note && <div className={styles.note}>{note}</div>}
+      {note && (
+        <div className={styles.note} data-testid={noteTestId}>
+          {note}
+        </div>
+      )}
     </div>
   );
 }
