@@ -120,6 +120,11 @@ const ready =
   async (s) => {
     await gerrit.as(who).request('POST', `${path(s)}/ready`, {});
   };
+const wip =
+  (who: string): Step =>
+  async (s) => {
+    await gerrit.as(who).request('POST', `${path(s)}/wip`, {});
+  };
 /** A reply that also starts the review (`ready: true`): Gerrit records no "Set Ready For Review" message. */
 const readyByReply =
   (who: string, message: string): Step =>
@@ -373,6 +378,27 @@ const SCENARIOS: Scenario[] = [
     number: 0,
   },
   {
+    id: '13c',
+    key: 'open-new-patch-set-asks-again',
+    owner: 'carol',
+    intended: 'NEW',
+    phases: [
+      [addReviewer('carol', 'alice'), addReviewer('carol', 'bob')],
+      [vote('alice', -1, 'Please split this.')],
+      [newPatchSet('carol')],
+      [vote('bob', 1, 'Better.')],
+    ],
+    number: 0,
+  },
+  {
+    id: '13d',
+    key: 'open-back-to-work-in-progress',
+    owner: 'alice',
+    intended: 'NEW',
+    phases: [[addReviewer('alice', 'bob')], [], [wip('alice')], []],
+    number: 0,
+  },
+  {
     id: '15',
     key: 'submitted-by-a-non-reviewer',
     owner: 'carol',
@@ -601,10 +627,36 @@ function figuresOf(c: ExpectedFigures | ChangeSummary): Record<string, unknown> 
   };
 }
 
+/**
+ * Whom an open change waits on must be exactly Gerrit's; since when may differ by up to a second: a
+ * reviewer's addition keeps the stream's time, which can be a second after Gerrit's record.
+ */
+function compareWaiting(mismatches: Mismatch[], name: string, e: ExpectedFigures, row: ChangeSummary): number {
+  const got = {
+    on: row.waitingOn,
+    reviewers: (row.waitingOnReviewers ?? []).map((r) => r.reviewer),
+  };
+  const want = { on: e.waiting?.on, reviewers: e.waiting?.reviewers ?? [] };
+  let n = compareFigures(mismatches, name, 'list waiting', want, got);
+  const drift = Math.abs((row.waitingSinceMs ?? 0) - (e.waiting?.sinceMs ?? 0));
+  if (e.waiting && drift > 1000) {
+    mismatches.push({
+      subject: name,
+      source: 'list waiting',
+      field: 'waitingSinceMs',
+      expected: e.waiting.sinceMs,
+      actual: row.waitingSinceMs,
+    });
+    n += 1;
+  }
+  return n;
+}
+
 function figureLine(e: ExpectedFigures): string {
   return (
     `status ${e.status}, patchSets ${e.patchSets}, ttfr ${ms(e.timeToFirstReviewMs)}, rounds ${e.rounds}, ` +
-    `reviewers ${show(e.reviewers)}, ttm ${ms(e.timeToMergeMs)}`
+    `reviewers ${show(e.reviewers)}, ttm ${ms(e.timeToMergeMs)}` +
+    (e.waiting ? `, waiting on ${e.waiting.on === 'author' ? 'author' : show(e.waiting.reviewers)}` : '')
   );
 }
 
@@ -748,6 +800,7 @@ describe(
               subject: row.subject,
             },
           );
+          n += compareWaiting(mismatches, name, e, row);
         }
         const r = await fetch(`${sidecar.url}/api/changes/${e.number}`, {
           headers: { authorization: `Bearer ${sidecar.apiToken}` },
