@@ -2,7 +2,7 @@
 // stats and rows the API computes, filters narrow the list and survive a reload, column headers sort
 // it, and a click opens a change's timeline with its lanes. Expected values are read from the
 // sidecar's API in the same test, never copied from the page.
-import type { WaitingResponse } from '../../src/review-model/code-review-api.ts';
+import type { TrendsResponse, WaitingResponse } from '../../src/review-model/code-review-api.ts';
 import { formatCount, formatDuration, formatEstimate } from '../../src/view-model/format.ts';
 import {
   countOf,
@@ -241,4 +241,28 @@ test('shows whom each open change waits on, longest first, and the Waiting on vi
   // A change there opens its timeline.
   await page.getByTestId(ids.codeReview.waitingChange(first.who, first.changes[0].number)).getByRole('button').click();
   await expect(page.getByTestId(ids.timeline.title)).toContainText(String(first.changes[0].number));
+});
+
+test('Trends shows the review figures per week, as the API computes them, with sample sizes', async ({
+  page,
+  env,
+  app,
+}, testInfo) => {
+  const range = rangeDays(30);
+  const trends = await sidecarGet<TrendsResponse>(env.sidecar, `/api/trends?from=${range.from}&to=${range.to}`);
+  expect(trends.bucket).toBe('week');
+  const busy = trends.buckets.filter((b) => b.merged > 0);
+  expect(busy.length, 'the demo merged changes in several weeks').toBeGreaterThan(1);
+
+  await app.gotoCodeReview(range);
+  await page.getByTestId(ids.codeReview.trendsToggle).click();
+  for (const b of busy.slice(0, 4)) {
+    const row = page.getByRole('row').filter({ has: page.getByTestId(ids.codeReview.trendRow(b.startMs)) });
+    await expect(row).toContainText(new Date(b.startMs).toISOString().slice(0, 10));
+    await expect(row).toContainText(`${formatDuration(b.timeToMerge.medianMs)} (${b.timeToMerge.n})`);
+    await expect(row).toContainText(`(${b.timeToFirstReview.n}`);
+  }
+  // Three sparklines (Grafana's, drawn with uPlot on a canvas).
+  await expect(page.getByTestId(ids.codeReview.trends).locator('canvas')).toHaveCount(3);
+  await page.screenshot({ path: testInfo.outputPath('code-review-trends.png'), fullPage: true });
 });

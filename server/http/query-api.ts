@@ -8,7 +8,7 @@ import type { ServiceMapService } from '../query/service-map-query.ts';
 import { TempoQueryError } from '../query/tempo-reader.ts';
 import { sendError, sendJson, type ApiHandler } from './http-server.ts';
 
-// GET /api/changes, GET /api/changes/{number} and GET /api/waiting: the Code Review page's data
+// GET /api/changes, GET /api/changes/{number}, GET /api/waiting and GET /api/trends: the Code Review page's data
 // (contract in src/review-model/code-review-api.ts); GET /api/servicemap: the service-map panel's.
 // Parameters are validated; errors say which one and why.
 
@@ -139,6 +139,15 @@ export function createQueryApi(
         return true;
       }
       sendJson(res, 200, service.waiting(parsed.data, now()));
+      return true;
+    }
+    if (url.pathname === '/api/trends') {
+      const parsed = listQuery.safeParse(paramsOf(url));
+      if (!parsed.success) {
+        badQuery(res, parsed.error);
+        return true;
+      }
+      sendJson(res, 200, await service.trends(parsed.data, now()));
       return true;
     }
     if (url.pathname === '/api/changes') {

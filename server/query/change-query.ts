@@ -6,10 +6,12 @@ import type {
   ChangeSummary,
   Facets,
   SortKey,
+  TrendsResponse,
   WaitingResponse,
 } from '../../src/review-model/code-review-api.ts';
 import { buildChangeTimeline, latestRoot, type OpenChangeView } from '../../src/review-model/change-timeline.ts';
 import { headlineStats } from '../../src/review-model/review-metrics.ts';
+import { reviewTrends } from '../../src/review-model/trends.ts';
 import { waitingQueues } from '../../src/review-model/waiting-on.ts';
 import { Attr } from '../../src/review-model/span-schema.ts';
 import { reviewerKeys, timeToFirstReviewMs, type ChangeMapper, type OpenChange } from '../mapping/change-mapper.ts';
@@ -284,6 +286,12 @@ export class ChangeQueryService {
       .filter((c) => c.createdMs <= q.to)
       .map((c) => this.fromOpen(c, nowMs));
     return waitingQueues(filterChanges(open, { ...q, status: 'open' }), nowMs);
+  }
+
+  /** The review figures per day or week, under the list's filters (the list's cached Tempo search). */
+  async trends(q: ChangeListQuery, nowMs: number): Promise<TrendsResponse> {
+    const { changes } = await this.changesInRange(q.from, q.to, nowMs);
+    return reviewTrends(filterChanges(changes, q), q, nowMs);
   }
 
   async list(q: ChangeListQuery, nowMs: number): Promise<ChangeListResponse> {

@@ -8,6 +8,7 @@ import type {
   ChangeListQuery,
   ChangeListResponse,
   SidecarStatus,
+  TrendsResponse,
   WaitingResponse,
 } from '../review-model/code-review-api.ts';
 import type { ServiceMapResponse } from '../review-model/service-map-api.ts';
@@ -16,6 +17,7 @@ import {
   changeListPageUrl,
   pluginSettingsUrl,
   sidecarStatusUrl,
+  trendsUrl,
   waitingUrl,
 } from '../view-model/api-query.ts';
 import { toApiFailure } from '../view-model/errors.ts';
@@ -50,6 +52,10 @@ export function fetchChangeDetail(changeNumber: number): Promise<ChangeDetailRes
 
 export function fetchWaiting(query: ChangeListQuery): Promise<WaitingResponse> {
   return request<WaitingResponse>(waitingUrl(query));
+}
+
+export function fetchTrends(query: ChangeListQuery): Promise<TrendsResponse> {
+  return request<TrendsResponse>(trendsUrl(query));
 }
 
 export function fetchServiceMap(url: string): Promise<ServiceMapResponse> {

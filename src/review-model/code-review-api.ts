@@ -171,6 +171,28 @@ export interface WaitingResponse {
   asOfMs: number;
 }
 
+/** One day or week of GET /api/trends. */
+export interface TrendBucket {
+  /** Start of the day or week (Monday), 00:00 UTC. */
+  startMs: number;
+  /** Changes created in it, and changes merged in it. */
+  created: number;
+  merged: number;
+  /** Over the changes created in it, those still waiting counted (as in the headline). */
+  timeToFirstReview: { medianMs?: number; medianAtLeastMs?: number; n: number; waiting: number };
+  /** Over the changes merged in it. */
+  timeToMerge: { medianMs?: number; n: number };
+  rounds: { median?: number; n: number };
+}
+
+/** GET /api/trends: the list's filters (status, sort and paging do not apply). */
+export interface TrendsResponse {
+  /** Days for ranges up to 14 days, else weeks. */
+  bucket: 'day' | 'week';
+  buckets: TrendBucket[];
+  asOfMs: number;
+}
+
 /** Values present in the range, for filter pickers. */
 export interface Facets {
   projects: string[];

@@ -103,6 +103,12 @@ export function waitingUrl(query: ChangeListQuery): string {
   return `${SIDECAR_PROXY}/api/waiting?${changeListSearch(filters)}`;
 }
 
+/** GET /api/trends for the list's filters (sort and paging do not apply). */
+export function trendsUrl(query: ChangeListQuery): string {
+  const { sort: _sort, dir: _dir, offset: _offset, limit: _limit, ...filters } = query;
+  return `${SIDECAR_PROXY}/api/trends?${changeListSearch(filters)}`;
+}
+
 export function changeDetailUrl(changeNumber: number): string {
   return `${SIDECAR_PROXY}/api/changes/${encodeURIComponent(String(changeNumber))}`;
 }

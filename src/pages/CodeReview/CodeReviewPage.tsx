@@ -19,6 +19,7 @@ import { TimelinePanel } from './TimelinePanel.tsx';
 import { useChangeDetail } from './useChangeDetail.ts';
 import { useChangeList } from './useChangeList.ts';
 import { useUrlState } from './useUrlState.ts';
+import { Trends } from './Trends.tsx';
 import { WaitingOn } from './WaitingOn.tsx';
 import { WhoReviewsWhom } from './WhoReviewsWhom.tsx';
 
@@ -75,7 +76,8 @@ export default function CodeReviewPage({ meta }: Props) {
     body = (
       <>
         <div className={styles.tableCaption} data-testid={testIds.codeReview.tableTotal}>
-          {formatCount(current.total)} changes as of {formatDateTime(current.asOfMs)} · click one to see its timeline
+          {formatCount(current.total)} changes active in the range (closed ones whose life overlaps it, open ones
+          created before its end) as of {formatDateTime(current.asOfMs)} · click one to see its timeline
         </div>
         <ChangeTable
           total={current.total}
@@ -124,6 +126,7 @@ export default function CodeReviewPage({ meta }: Props) {
           </Alert>
         )}
         <WaitingOn query={listQuery} onSelectChange={onSelect} />
+        <Trends query={listQuery} />
         <WhoReviewsWhom state={state} range={range} />
         {state.change !== undefined && (
           <TimelinePanel
