@@ -19,6 +19,8 @@ import { traceIdFor } from '../mapping/span-ids.ts';
 import type { IngestStore } from '../store/ingest-store.ts';
 import type { SpanRow, TempoReader } from './tempo-reader.ts';
 
+type AttributeValue = SpanRow['attributes'][string];
+
 // The query API's logic: closed changes come from Tempo (a search for the root spans in range),
 // open ones from the sidecar's own overlay; the merged set is filtered, sorted, paged and
 // summarised. The Tempo search result is cached briefly, so paging through 5,000 changes costs one
@@ -42,8 +44,6 @@ const SELECT = [
   // As one JSON string: Tempo 2.8 answers array attributes of a many-trace search mixed up.
   Attr.reviewersJson,
   Attr.timeToFirstReviewMs,
-  // Set on few roots (closed without a review), so it costs the answer little.
-  Attr.unreviewedWaitMs,
 ];
 
 /** Waits before asking Tempo again when a whole range came back without a closed change. */
@@ -97,7 +97,11 @@ export class ChangeQueryService {
       this.searchRoots(fromMs, toMs),
       this.searchSubmits(fromMs, toMs),
       this.searchLaterRoots(fromMs, toMs),
-    ]).then(([roots, submits, later]) => ({ roots: latestPerTrace([...roots, ...later]), submits }));
+      this.searchUnreviewedWaits(fromMs, toMs),
+    ]).then(([roots, submits, later, unreviewed]) => ({
+      roots: withUnreviewedWaits(latestPerTrace([...roots, ...later]), unreviewed),
+      submits,
+    }));
     // Not kept when it failed, or came back empty: Tempo can briefly answer nothing while it flushes
     // a block, and an empty answer costs little to ask again.
     rows.then(
@@ -158,6 +162,24 @@ export class ChangeQueryService {
       maxChanges,
       serviceName,
       `span.${Attr.rootGeneration} > 1`,
+    );
+  }
+
+  /**
+   * The roots that carry `gerrit.review.unreviewed_wait_ms` (changes closed without a review: few).
+   * A search of their own, in parallel with the others, rather than one more attribute selected for
+   * every root, which would cost the main search time for every change in range.
+   */
+  private searchUnreviewedWaits(fromMs: number, toMs: number): Promise<SpanRow[]> {
+    const { maxChanges, serviceName } = this.options;
+    return this.tempo.searchSpans(
+      'change',
+      fromMs,
+      toMs,
+      [Attr.unreviewedWaitMs],
+      maxChanges,
+      serviceName,
+      `span.${Attr.unreviewedWaitMs} >= 0`,
     );
   }
 
@@ -385,6 +407,21 @@ export function latestPerTrace(rows: SpanRow[]): SpanRow[] {
     }
   }
   return [...byTrace.values()];
+}
+
+/** The roots, each with its unreviewed wait when the small search found one for its trace. */
+export function withUnreviewedWaits(roots: SpanRow[], unreviewed: SpanRow[]): SpanRow[] {
+  const waits = new Map<string, AttributeValue>();
+  for (const r of unreviewed) {
+    const wait = r.attributes[Attr.unreviewedWaitMs];
+    if (wait !== undefined) {
+      waits.set(r.traceId, wait);
+    }
+  }
+  return roots.map((r) => {
+    const wait = waits.get(r.traceId);
+    return wait === undefined ? r : { ...r, attributes: { ...r.attributes, [Attr.unreviewedWaitMs]: wait } };
+  });
 }
 
 /** The reviewers of a root span, from the JSON string (exact in any search), else the array attribute. */
