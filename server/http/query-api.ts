@@ -13,48 +13,41 @@ import { sendError, sendJson, type ApiHandler } from './http-server.ts';
 // Parameters are validated; errors say which one and why.
 
 const many = z.array(z.string().min(1)).optional();
+/** The list's range and filters: what the list, the "Waiting on" view and the trends all follow. */
+const filterFields = {
+  from: z.coerce.number().int().nonnegative(),
+  to: z.coerce.number().int().nonnegative(),
+  project: many,
+  branch: many,
+  owner: many,
+  reviewer: many,
+  includeBots: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional(),
+};
+const toNotBeforeFrom = (q: { from: number; to: number }) => q.to >= q.from;
+const TO_BEFORE_FROM = { message: 'to must not be before from', path: ['to'] };
+
 const listQuery = z
   .object({
-    from: z.coerce.number().int().nonnegative(),
-    to: z.coerce.number().int().nonnegative(),
-    project: many,
-    branch: many,
-    owner: many,
-    reviewer: many,
+    ...filterFields,
     status: z.enum(['all', 'open', 'merged', 'abandoned']).optional(),
-    includeBots: z
-      .enum(['true', 'false'])
-      .transform((v) => v === 'true')
-      .optional(),
     sort: z.enum(SORT_KEYS).optional(),
     dir: z.enum(['asc', 'desc']).optional(),
     offset: z.coerce.number().int().nonnegative().optional(),
     limit: z.coerce.number().int().min(1).max(1000).optional(),
   })
-  .refine((q) => q.to >= q.from, { message: 'to must not be before from', path: ['to'] });
+  .refine(toNotBeforeFrom, TO_BEFORE_FROM);
 
-/** The list's filters without sort and paging: what the "Waiting on" view follows. */
-const waitingQuery = z
-  .object({
-    from: z.coerce.number().int().nonnegative(),
-    to: z.coerce.number().int().nonnegative(),
-    project: many,
-    branch: many,
-    owner: many,
-    reviewer: many,
-    includeBots: z
-      .enum(['true', 'false'])
-      .transform((v) => v === 'true')
-      .optional(),
-  })
-  .strict()
-  .refine((q) => q.to >= q.from, { message: 'to must not be before from', path: ['to'] });
+/** The filters without status, sort and paging: the "Waiting on" view is about open changes. */
+const waitingQuery = z.object(filterFields).strict().refine(toNotBeforeFrom, TO_BEFORE_FROM);
 
 const attributeName = z.string().regex(ATTRIBUTE_NAME, 'an attribute name like service.name or http.route');
 const mapQuery = z
   .object({
-    from: z.coerce.number().int().nonnegative(),
-    to: z.coerce.number().int().nonnegative(),
+    from: filterFields.from,
+    to: filterFields.to,
     strategy: z.enum(['serviceGraph', 'parentChild', 'attributePair']).default(SERVICE_MAP_DEFAULTS.strategy),
     filter: z
       .string()
@@ -85,7 +78,7 @@ const mapQuery = z
     traceLimit: z.coerce.number().int().min(1).max(SERVICE_MAP_LIMITS.traceLimit).optional(),
   })
   .strict()
-  .refine((q) => q.to >= q.from, { message: 'to must not be before from', path: ['to'] })
+  .refine(toNotBeforeFrom, TO_BEFORE_FROM)
   .refine((q) => q.to - q.from <= SERVICE_MAP_LIMITS.rangeMs, {
     message: `the range must be at most ${SERVICE_MAP_LIMITS.rangeMs / 86_400_000} days`,
     path: ['from'],

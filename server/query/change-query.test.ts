@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ChangeSummary } from '../../src/review-model/code-review-api.ts';
+import { changeSummary } from '../../src/review-model/change-summary-for-tests.ts';
 import { ChangeMapper } from '../mapping/change-mapper.ts';
 import { IngestStore } from '../store/ingest-store.ts';
 import {
@@ -15,23 +16,8 @@ import {
 } from './change-query.ts';
 import { TempoReader, type SpanRow } from './tempo-reader.ts';
 
-const c = (over: Partial<ChangeSummary>): ChangeSummary => ({
-  number: 1,
-  subject: 's',
-  project: 'p',
-  branch: 'main',
-  owner: 'alice',
-  ownerIsBot: false,
-  status: 'MERGED',
-  wip: false,
-  createdMs: 0,
-  patchSets: 1,
-  rounds: 1,
-  reviewers: [],
-  traceId: 't',
-  source: 'tempo',
-  ...over,
-});
+const c = (over: Partial<ChangeSummary>): ChangeSummary =>
+  changeSummary({ owner: 'alice', status: 'MERGED', rounds: 1, ...over });
 
 const all = [
   c({

@@ -1,26 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import type { ChangeSummary } from './code-review-api.ts';
+import { changeSummary as change } from './change-summary-for-tests.ts';
 import { firstReviewDistribution, headlineStats, kaplanMeierQuantile, quantile } from './review-metrics.ts';
-
-const change = (over: Partial<ChangeSummary>): ChangeSummary => ({
-  number: 1,
-  subject: 's',
-  project: 'p',
-  branch: 'main',
-  owner: 'o',
-  ownerIsBot: false,
-  status: 'NEW',
-  wip: false,
-  createdMs: 0,
-  patchSets: 1,
-  rounds: 0,
-  reviewers: [],
-  traceId: 't',
-  source: 'tempo',
-  ...over,
-});
 
 describe('quantile', () => {
   it('interpolates between ranks', () => {

@@ -1,28 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ChangeSummary } from './code-review-api.ts';
+import { changeSummary } from './change-summary-for-tests.ts';
 import { bucketStart, reviewTrends } from './trends.ts';
 
 const DAY = 86_400_000;
 const MONDAY = Date.UTC(2026, 10, 2); // 2026-11-02 was a Monday
 
-const change = (over: Partial<ChangeSummary>): ChangeSummary => ({
-  number: 1,
-  subject: 's',
-  project: 'p',
-  branch: 'main',
-  owner: 'o',
-  ownerIsBot: false,
-  status: 'MERGED',
-  wip: false,
-  createdMs: 0,
-  patchSets: 1,
-  rounds: 1,
-  reviewers: [],
-  traceId: 't',
-  source: 'tempo',
-  ...over,
-});
+const change = (over: Partial<ChangeSummary>): ChangeSummary => changeSummary({ status: 'MERGED', rounds: 1, ...over });
 
 describe('reviewTrends', () => {
   it('starts weeks on Monday, 00:00 UTC', () => {

@@ -1,25 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ChangeSummary } from './code-review-api.ts';
+import { changeSummary } from './change-summary-for-tests.ts';
 import { waitingQueues } from './waiting-on.ts';
 
-const change = (over: Partial<ChangeSummary>): ChangeSummary => ({
-  number: 1,
-  subject: 's',
-  project: 'p',
-  branch: 'main',
-  owner: 'olivia',
-  ownerIsBot: false,
-  status: 'NEW',
-  wip: false,
-  createdMs: 0,
-  patchSets: 1,
-  rounds: 0,
-  reviewers: [],
-  traceId: 't',
-  source: 'overlay',
-  ...over,
-});
+const change = (over: Partial<ChangeSummary>): ChangeSummary =>
+  changeSummary({ owner: 'olivia', source: 'overlay', ...over });
 
 describe('waitingQueues', () => {
   it('puts each pending review in its reviewer’s queue and each author wait in the owner’s', () => {

@@ -97,16 +97,20 @@ export function changeListPageUrl(baseSearch: string, page: number, pageSize = P
   return `${SIDECAR_PROXY}/api/changes?${params.toString()}`;
 }
 
-/** GET /api/waiting for the list's filters (status, sort and paging do not apply: it is about open changes). */
-export function waitingUrl(query: ChangeListQuery): string {
-  const { status: _status, sort: _sort, dir: _dir, offset: _offset, limit: _limit, ...filters } = query;
-  return `${SIDECAR_PROXY}/api/waiting?${changeListSearch(filters)}`;
+/** The list's query without sort and paging: what the page's views beside the list follow. */
+function filtersOf(query: ChangeListQuery): ChangeListQuery {
+  const { sort: _sort, dir: _dir, offset: _offset, limit: _limit, ...filters } = query;
+  return filters;
 }
 
-/** GET /api/trends for the list's filters (sort and paging do not apply). */
+/** GET /api/waiting for the list's filters (not its status: the view is about open changes). */
+export function waitingUrl(query: ChangeListQuery): string {
+  return `${SIDECAR_PROXY}/api/waiting?${changeListSearch({ ...filtersOf(query), status: undefined })}`;
+}
+
+/** GET /api/trends for the list's filters. */
 export function trendsUrl(query: ChangeListQuery): string {
-  const { sort: _sort, dir: _dir, offset: _offset, limit: _limit, ...filters } = query;
-  return `${SIDECAR_PROXY}/api/trends?${changeListSearch(filters)}`;
+  return `${SIDECAR_PROXY}/api/trends?${changeListSearch(filtersOf(query))}`;
 }
 
 export function changeDetailUrl(changeNumber: number): string {

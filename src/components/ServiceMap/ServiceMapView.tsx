@@ -1,12 +1,12 @@
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useMemo, useState } from 'react';
 import { css } from '@emotion/css';
 import type { GrafanaTheme2 } from '@grafana/data';
 import { config } from '@grafana/runtime';
 import { Alert, Icon, LoadingPlaceholder, useStyles2 } from '@grafana/ui';
 import { fetchServiceMap } from '../../api/sidecar-api.ts';
-import { exploreTraceQL, type ServiceMapQuery, type ServiceMapResponse } from '../../review-model/service-map-api.ts';
+import { useSidecarAnswer } from '../../api/useSidecarAnswer.ts';
+import { exploreTraceQL, type ServiceMapQuery } from '../../review-model/service-map-api.ts';
 import { testIds } from '../../test-ids.ts';
-import type { ApiFailure } from '../../view-model/errors.ts';
 import { exploreQueryUrl } from '../../view-model/explore-url.ts';
 import {
   drawable,
@@ -22,9 +22,6 @@ import { Legend } from './Legend.tsx';
 // map cut by the node limit. The service-map panel and the Code Review page's "Who reviews whom"
 // both draw with it.
 
-/** The answer for one URL; a state for another URL than the current one means: loading. */
-type Answer = { url: string; map: ServiceMapResponse } | { url: string; error: ApiFailure };
-
 interface Props {
   query: ServiceMapQuery;
   options: ServiceMapPanelOptions;
@@ -35,23 +32,10 @@ interface Props {
 export function ServiceMapView({ query, options, width, height }: Props) {
   const styles = useStyles2(getStyles);
   const url = serviceMapUrl(query);
-  const [answer, setAnswer] = useState<Answer | undefined>(undefined);
+  const answer = useSidecarAnswer(url, () => fetchServiceMap(url));
   const [selected, setSelected] = useState<{ url: string; selection: Selection } | undefined>(undefined);
-
-  useEffect(() => {
-    let current = true;
-    fetchServiceMap(url).then(
-      (map) => current && setAnswer({ url, map }),
-      (error: ApiFailure) => current && setAnswer({ url, error }),
-    );
-    return () => {
-      current = false;
-    };
-  }, [url]);
-
-  const state = answer?.url === url ? answer : undefined;
   const selection = selected?.url === url ? selected.selection : undefined;
-  const map = state && 'map' in state ? state.map : undefined;
+  const map = answer.response;
   const drawn = useMemo(
     () => (map ? drawable(map, options) : undefined),
     // eslint-disable-next-line react-hooks/exhaustive-deps
@@ -59,15 +43,15 @@ export function ServiceMapView({ query, options, width, height }: Props) {
   );
   const onSelect = useCallback((s: Selection | undefined) => setSelected(s ? { url, selection: s } : undefined), [url]);
 
-  if (!state) {
+  if (answer.loading) {
     return (
       <div data-testid={testIds.serviceMap.loading}>
         <LoadingPlaceholder text="Building the service map…" />
       </div>
     );
   }
-  if ('error' in state) {
-    const badFilter = state.error.code === 'bad_request';
+  if (answer.error) {
+    const badFilter = answer.error.code === 'bad_request';
     return (
       <div data-testid={testIds.serviceMap.error} className={styles.message}>
         <Alert
@@ -75,12 +59,12 @@ export function ServiceMapView({ query, options, width, height }: Props) {
           title={
             badFilter
               ? 'The panel’s filter or options are not valid'
-              : state.error.code === 'tempo_unreachable'
+              : answer.error.code === 'tempo_unreachable'
                 ? 'Tempo could not be searched'
                 : 'The service map could not be loaded'
           }
         >
-          {state.error.message}
+          {answer.error.message}
         </Alert>
       </div>
     );

@@ -1,9 +1,8 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useMemo, useState } from 'react';
 import { css } from '@emotion/css';
 import { FieldType, dateTimeFormat, type Field, type GrafanaTheme2 } from '@grafana/data';
 import {
   Alert,
-  Button,
   InteractiveTable,
   LoadingPlaceholder,
   Sparkline,
@@ -12,11 +11,13 @@ import {
   type Column,
 } from '@grafana/ui';
 import { fetchTrends } from '../../api/sidecar-api.ts';
-import type { ChangeListQuery, TrendBucket, TrendsResponse } from '../../review-model/code-review-api.ts';
+import { useSidecarAnswer } from '../../api/useSidecarAnswer.ts';
+import type { ChangeListQuery, TrendBucket } from '../../review-model/code-review-api.ts';
 import { testIds } from '../../test-ids.ts';
 import { trendsUrl } from '../../view-model/api-query.ts';
-import { describeFailure, type ApiFailure } from '../../view-model/errors.ts';
+import { describeFailure } from '../../view-model/errors.ts';
 import { formatCount, formatDuration, formatEstimate, formatRounds } from '../../view-model/format.ts';
+import { ToggleSection } from './ToggleSection.tsx';
 
 // "Trends": the review figures per day or week (GET /api/trends, under the page's filters), as
 // Grafana sparklines for the shape and a table for the numbers with their sample sizes.
@@ -25,8 +26,6 @@ interface Props {
   query: ChangeListQuery;
 }
 
-type Answer = { key: string; response: TrendsResponse } | { key: string; error: ApiFailure };
-
 const SPARK_WIDTH = 260;
 const SPARK_HEIGHT = 48;
 
@@ -34,27 +33,8 @@ export function Trends({ query }: Props) {
   const styles = useStyles2(getStyles);
   const theme = useTheme2();
   const [open, setOpen] = useState(false);
-  const [answer, setAnswer] = useState<Answer | undefined>(undefined);
-  const key = trendsUrl(query);
-
-  useEffect(() => {
-    if (!open) {
-      return;
-    }
-    let current = true;
-    fetchTrends(query).then(
-      (response) => current && setAnswer({ key, response }),
-      (error: ApiFailure) => current && setAnswer({ key, error }),
-    );
-    return () => {
-      current = false;
-    };
-    // `key` (the request's URL) stands for the query's content.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [open, key]);
-
-  const state = answer?.key === key ? answer : undefined;
-  const response = state && 'response' in state ? state.response : undefined;
+  const answer = useSidecarAnswer(open ? trendsUrl(query) : undefined, () => fetchTrends(query));
+  const response = answer.response;
   const columns = useMemo(() => bucketColumns(response?.bucket ?? 'week'), [response]);
   const series = useMemo(
     () =>
@@ -81,25 +61,20 @@ export function Trends({ query }: Props) {
   );
 
   return (
-    <section className={styles.section} data-testid={testIds.codeReview.trends}>
-      <Button
-        variant="secondary"
-        fill="text"
-        size="sm"
-        icon={open ? 'angle-down' : 'angle-right'}
-        onClick={() => setOpen((o) => !o)}
-        aria-expanded={open}
-        data-testid={testIds.codeReview.trendsToggle}
-      >
-        Trends
-      </Button>
-      {open && !state && <LoadingPlaceholder text="Loading the trends…" />}
-      {open && state && 'error' in state && (
+    <ToggleSection
+      title="Trends"
+      open={open}
+      onToggle={() => setOpen((o) => !o)}
+      testId={testIds.codeReview.trends}
+      toggleTestId={testIds.codeReview.trendsToggle}
+    >
+      {answer.loading && <LoadingPlaceholder text="Loading the trends…" />}
+      {answer.error && (
         <Alert severity="error" title="The trends could not be loaded">
-          {describeFailure(state.error).detail}
+          {describeFailure(answer.error).detail}
         </Alert>
       )}
-      {open && response && (
+      {response && (
         <div className={styles.body}>
           <div className={styles.sparks}>
             {series.map((s) => (
@@ -123,7 +98,7 @@ export function Trends({ query }: Props) {
           />
         </div>
       )}
-    </section>
+    </ToggleSection>
   );
 }
 
@@ -179,7 +154,6 @@ function bucketColumns(bucket: 'day' | 'week'): Array<Column<TrendBucket>> {
 }
 
 const getStyles = (theme: GrafanaTheme2) => ({
-  section: css({ marginBottom: theme.spacing(1) }),
   body: css({
     border: `1px solid ${theme.colors.border.weak}`,
     borderRadius: theme.shape.radius.default,

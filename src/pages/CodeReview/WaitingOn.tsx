@@ -1,14 +1,16 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useMemo, useState } from 'react';
 import { css } from '@emotion/css';
 import type { GrafanaTheme2 } from '@grafana/data';
 import { Alert, Button, InteractiveTable, LoadingPlaceholder, useStyles2, type Column } from '@grafana/ui';
 import { fetchWaiting } from '../../api/sidecar-api.ts';
-import type { ChangeListQuery, WaitingPerson, WaitingResponse } from '../../review-model/code-review-api.ts';
+import { useSidecarAnswer } from '../../api/useSidecarAnswer.ts';
+import type { ChangeListQuery, WaitingPerson } from '../../review-model/code-review-api.ts';
 import { FigureDefinition } from '../../review-model/figure-definitions.ts';
 import { testIds } from '../../test-ids.ts';
 import { waitingUrl } from '../../view-model/api-query.ts';
-import { describeFailure, type ApiFailure } from '../../view-model/errors.ts';
+import { describeFailure } from '../../view-model/errors.ts';
 import { formatCount, formatDateTime, formatDuration } from '../../view-model/format.ts';
+import { ToggleSection } from './ToggleSection.tsx';
 
 // "Waiting on": the people the open changes wait on, each with their queue (GET /api/waiting, under
 // the page's filters). The longest wait comes first; a row opens to its changes, and a change opens
@@ -19,55 +21,29 @@ interface Props {
   onSelectChange: (changeNumber: number) => void;
 }
 
-type Answer = { key: string; response: WaitingResponse } | { key: string; error: ApiFailure };
-
 export function WaitingOn({ query, onSelectChange }: Props) {
   const styles = useStyles2(getStyles);
   const [open, setOpen] = useState(false);
-  const [answer, setAnswer] = useState<Answer | undefined>(undefined);
-  const key = waitingUrl(query);
-
-  useEffect(() => {
-    if (!open) {
-      return;
-    }
-    let current = true;
-    fetchWaiting(query).then(
-      (response) => current && setAnswer({ key, response }),
-      (error: ApiFailure) => current && setAnswer({ key, error }),
-    );
-    return () => {
-      current = false;
-    };
-    // `key` (the request's URL) stands for the query's content.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [open, key]);
-
-  const state = answer?.key === key ? answer : undefined;
-  const response = state && 'response' in state ? state.response : undefined;
+  const answer = useSidecarAnswer(open ? waitingUrl(query) : undefined, () => fetchWaiting(query));
+  const response = answer.response;
   const columns = useMemo(() => personColumns(response?.asOfMs ?? 0), [response]);
 
   return (
-    <section className={styles.section} data-testid={testIds.codeReview.waiting}>
-      <Button
-        variant="secondary"
-        fill="text"
-        size="sm"
-        icon={open ? 'angle-down' : 'angle-right'}
-        onClick={() => setOpen((o) => !o)}
-        aria-expanded={open}
-        tooltip={FigureDefinition.waitingOn}
-        data-testid={testIds.codeReview.waitingToggle}
-      >
-        Waiting on
-      </Button>
-      {open && !state && <LoadingPlaceholder text="Loading the queues…" />}
-      {open && state && 'error' in state && (
+    <ToggleSection
+      title="Waiting on"
+      open={open}
+      onToggle={() => setOpen((o) => !o)}
+      testId={testIds.codeReview.waiting}
+      toggleTestId={testIds.codeReview.waitingToggle}
+      tooltip={FigureDefinition.waitingOn}
+    >
+      {answer.loading && <LoadingPlaceholder text="Loading the queues…" />}
+      {answer.error && (
         <Alert severity="error" title="The queues could not be loaded">
-          {describeFailure(state.error).detail}
+          {describeFailure(answer.error).detail}
         </Alert>
       )}
-      {open && response && (
+      {response && (
         <div className={styles.body}>
           <div className={styles.summary} data-testid={testIds.codeReview.waitingSummary}>
             {formatCount(response.openChanges)} open changes wait on {formatCount(response.people.length)} people
@@ -96,7 +72,7 @@ export function WaitingOn({ query, onSelectChange }: Props) {
           )}
         </div>
       )}
-    </section>
+    </ToggleSection>
   );
 }
 
@@ -143,7 +119,6 @@ function personColumns(asOfMs: number): Array<Column<WaitingPerson>> {
 }
 
 const getStyles = (theme: GrafanaTheme2) => ({
-  section: css({ marginBottom: theme.spacing(1) }),
   body: css({
     border: `1px solid ${theme.colors.border.weak}`,
     borderRadius: theme.shape.radius.default,
