@@ -12,6 +12,10 @@ const PLUGIN_FILES = ['src/**/*.{ts,tsx}'];
 const NOT_PLUGIN = ['src/review-model/**'];
 // Framework-free code (shared with the sidecar, or the plugin's pure logic with node --test tests).
 const FRAMEWORK_FREE = ['src/review-model/**', 'src/view-model/**', 'src/test-ids.ts'];
+// The sidecar's share of it may not use Grafana's packages at all; the plugin's view logic may use
+// @grafana/data's pure utilities (date math, time zones, formatting; node --test loads them
+// through test/support/grafana-data-cjs.ts) and @grafana/schema's types.
+const SHARED_WITH_SIDECAR = ['src/review-model/**', 'src/test-ids.ts'];
 
 // @grafana/eslint-config (v10) is a flat config meant for a whole plugin repository. Here it applies to
 // the plugin's sources only, and uses typescript-eslint's plugin instance (the same package, but
@@ -86,7 +90,7 @@ export default tseslint.config(
     },
   },
   {
-    // Pure logic stays free of React and Grafana: node --test runs it, and the sidecar may import it.
+    // Pure logic stays free of React and Grafana's UI: node --test runs it.
     files: FRAMEWORK_FREE,
     rules: {
       'no-restricted-imports': [
@@ -94,8 +98,34 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['react', 'react-*', 'react/*', '@grafana/*', '@emotion/*', 'rxjs'],
+              group: [
+                'react',
+                'react-*',
+                'react/*',
+                '@grafana/*',
+                '!@grafana/data',
+                '!@grafana/schema',
+                '@emotion/*',
+                'rxjs',
+              ],
               message: 'Framework-free module.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // What the sidecar imports uses no Grafana package: the sidecar does not ship them.
+    files: SHARED_WITH_SIDECAR,
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['react', 'react-*', 'react/*', '@grafana/*', '@emotion/*', 'rxjs'],
+              message: 'Shared with the sidecar: no framework or Grafana package.',
             },
           ],
         },

@@ -4,6 +4,7 @@ import './public-path.ts';
 
 import { lazy, Suspense, useEffect } from 'react';
 import { AppPlugin, type AppRootProps } from '@grafana/data';
+import { config } from '@grafana/runtime';
 import { LoadingPlaceholder } from '@grafana/ui';
 import { prefetchFirstPage } from './api/change-list-prefetch.ts';
 import type { AppConfigProps } from './components/AppConfig/AppConfig.tsx';
@@ -14,7 +15,7 @@ const LazyAppConfig = lazy(() => import('./components/AppConfig/AppConfig.tsx'))
 
 function App(props: AppRootProps<AppSettings>) {
   // The change list's first request leaves now, while the page's code loads (docs/plugin.md).
-  useEffect(() => prefetchFirstPage(window.location.search), []);
+  useEffect(() => prefetchFirstPage(window.location.search, config.bootData?.user?.timezone), []);
   return (
     <Suspense fallback={<LoadingPlaceholder text="" />}>
       <LazyApp {...props} />

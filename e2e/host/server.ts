@@ -305,6 +305,7 @@ export class TestHost {
 <meta charset="utf-8">
 <base href="/">
 <title>ReviewTrace test host (stand-in for Grafana)</title>
+<style>body { margin: 0; } /* as in Grafana: the app's page spans the window, no browser margin */</style>
 <script>window.__grafana_public_path__ = '/public/'; window.grafanaBootData = ${JSON.stringify(bootData)};</script>
 ${existsSync(join(this.bundleDir, 'host.css')) ? '<link rel="stylesheet" href="/public/build/host.css">' : ''}
 </head>

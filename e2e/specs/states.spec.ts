@@ -68,7 +68,7 @@ test('error state: the sidecar is down', async ({ page, request, env, app }, tes
       await app.gotoCodeReview();
       await expect(page.getByTestId(ids.codeReview.empty)).toBeVisible();
       await sidecar.stop();
-      await page.getByTestId(ids.codeReview.refresh).click();
+      await page.getByTestId(ids.codeReview.refresh).getByRole('button').first().click();
     } else {
       // Grafana mode: a URL where nothing listens, as Grafana's server sees it.
       await setAppSettings(request, {

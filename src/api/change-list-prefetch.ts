@@ -3,7 +3,7 @@
 // for the same list; otherwise it is dropped. bench:ui measures what this saves.
 
 import type { ChangeListResponse } from '../review-model/code-review-api.ts';
-import { changeListQuery, changeListSearch, pageRange } from '../view-model/api-query.ts';
+import { changeListQuery, changeListSearch, pageRange, pageTimeZone } from '../view-model/api-query.ts';
 import { parseUrlState } from '../view-model/url-state.ts';
 import { fetchChangeListPage } from './sidecar-api.ts';
 
@@ -21,9 +21,10 @@ interface Prefetch {
 let pending: Prefetch | undefined;
 
 /** Sends the first page's request for the page state in `locationSearch`. */
-export function prefetchFirstPage(locationSearch: string, nowMs = Date.now()): void {
+export function prefetchFirstPage(locationSearch: string, userTimeZone: string | undefined, nowMs = Date.now()): void {
   const state = parseUrlState(locationSearch);
-  const baseSearch = changeListSearch(changeListQuery(state, pageRange(state, nowMs)));
+  const range = pageRange(state, nowMs, pageTimeZone(state, userTimeZone));
+  const baseSearch = changeListSearch(changeListQuery(state, range));
   const response = fetchChangeListPage(baseSearch, 0);
   // The page handles a failure when it takes the request over; one nobody takes is not an error.
   response.catch(() => undefined);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   pageRange,
+  pageTimeZone,
   PAGE_SIZE,
   changeDetailUrl,
   changeListPageUrl,
@@ -61,17 +62,24 @@ describe('changeListQuery and changeListSearch', () => {
 describe('pageRange', () => {
   const now = Date.UTC(2026, 10, 21, 12, 0, 0);
   it('resolves the URL range against the given time', () => {
-    assert.deepEqual(pageRange({ ...DEFAULT_URL_STATE, from: 'now-2d', to: 'now' }, now), {
+    assert.deepEqual(pageRange({ ...DEFAULT_URL_STATE, from: 'now-2d', to: 'now' }, now, 'utc'), {
       from: now - 2 * 86_400_000,
       to: now,
       readable: true,
     });
   });
   it('stands in the default range for one it cannot read, and says so', () => {
-    const fallback = pageRange({ ...DEFAULT_URL_STATE, from: 'yesterday-ish', to: 'now' }, now);
-    const expected = pageRange(DEFAULT_URL_STATE, now);
+    const fallback = pageRange({ ...DEFAULT_URL_STATE, from: 'yesterday-ish', to: 'now' }, now, 'utc');
+    const expected = pageRange(DEFAULT_URL_STATE, now, 'utc');
     assert.deepEqual(fallback, { ...expected, readable: false });
     assert.ok(expected.readable && expected.to === now && expected.from < now);
+  });
+  it("resolves in the page's time zone: the one chosen, else the user's", () => {
+    const today = { ...DEFAULT_URL_STATE, from: 'now/d', to: 'now' };
+    assert.equal(pageTimeZone(today, 'Asia/Kolkata'), 'Asia/Kolkata');
+    assert.equal(pageTimeZone({ ...today, timezone: 'utc' }, 'Asia/Kolkata'), 'utc');
+    assert.equal(pageTimeZone(today, ''), 'browser');
+    assert.equal(pageRange(today, now, 'Asia/Kolkata').from, Date.UTC(2026, 10, 20, 18, 30));
   });
 });
 

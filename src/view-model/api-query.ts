@@ -2,6 +2,7 @@
 // (arrays as repeated parameters), and which pages of a long list to fetch.
 // Framework-free (unit-tested with node --test).
 
+import type { TimeZone } from '@grafana/schema';
 import type { ChangeListQuery } from '../review-model/code-review-api.ts';
 import { resolveRange } from './time-range.ts';
 import { DEFAULT_URL_STATE, type CodeReviewUrlState } from './url-state.ts';
@@ -15,15 +16,27 @@ export const SIDECAR_PROXY = `/api/plugin-proxy/${PLUGIN_ID}/sidecar`;
 export const PAGE_SIZE = 500;
 
 /**
- * The page's range in epoch ms at `nowMs`; `readable` is false when the URL's range could not be
- * read and the default range stands in for it.
+ * The page's time zone: the one chosen in its time picker (in the URL), else the user's Grafana
+ * preference (`config.bootData.user.timezone`: "" or "browser", "utc", an IANA name).
  */
-export function pageRange(state: CodeReviewUrlState, nowMs: number): { from: number; to: number; readable: boolean } {
-  const resolved = resolveRange(state.from, state.to, nowMs);
+export function pageTimeZone(state: CodeReviewUrlState, userTimeZone: string | undefined): TimeZone {
+  return state.timezone || userTimeZone || 'browser';
+}
+
+/**
+ * The page's range in epoch ms at `nowMs` in `timeZone`; `readable` is false when the URL's range
+ * could not be read and the default range stands in for it.
+ */
+export function pageRange(
+  state: CodeReviewUrlState,
+  nowMs: number,
+  timeZone: TimeZone,
+): { from: number; to: number; readable: boolean } {
+  const resolved = resolveRange(state.from, state.to, nowMs, timeZone);
   if (resolved) {
     return { ...resolved, readable: true };
   }
-  const fallback = resolveRange(DEFAULT_URL_STATE.from, DEFAULT_URL_STATE.to, nowMs) ?? {
+  const fallback = resolveRange(DEFAULT_URL_STATE.from, DEFAULT_URL_STATE.to, nowMs, timeZone) ?? {
     from: nowMs - 7 * 86_400_000,
     to: nowMs,
   };

@@ -60,8 +60,10 @@ describe('formatShare, formatCount, formatRounds', () => {
 });
 
 describe('formatDateTime and statusLabel', () => {
-  it('formats local minutes', () => {
+  it("formats minutes in the time zone, by default the browser's", () => {
     assert.equal(formatDateTime(Date.UTC(2026, 2, 4, 9, 5, 59)), '2026-03-04 09:05');
+    assert.equal(formatDateTime(Date.UTC(2026, 2, 4, 9, 5, 59), 'Asia/Kolkata'), '2026-03-04 14:35');
+    assert.equal(formatDateTime(Date.UTC(2026, 2, 4, 2, 5), 'America/New_York'), '2026-03-03 21:05');
     assert.equal(formatDateTime(undefined), NO_VALUE);
   });
   it('names statuses', () => {

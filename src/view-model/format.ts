@@ -1,5 +1,7 @@
 // Human formatting of the Code Review page's numbers. Framework-free (unit-tested with node --test).
 
+import { dateTimeFormat } from '@grafana/data';
+import type { TimeZone } from '@grafana/schema';
 import type { ChangeStatus, ChangeSummary, FirstReviewDistribution } from '../review-model/code-review-api.ts';
 
 const SECOND = 1000;
@@ -70,17 +72,15 @@ export function formatRounds(n: number | undefined | null): string {
   return String(Math.round(n * 10) / 10);
 }
 
-function pad2(n: number): string {
-  return String(n).padStart(2, '0');
-}
-
-/** Local date and time, minute precision: "2026-03-04 09:05". */
-export function formatDateTime(ms: number | undefined | null): string {
+/**
+ * Date and time to the minute in the page's time zone ("2026-03-04 09:05"), with Grafana's date
+ * formatting; without a zone, the user's Grafana preference (Grafana's default time zone).
+ */
+export function formatDateTime(ms: number | undefined | null, timeZone?: TimeZone): string {
   if (ms === undefined || ms === null || !Number.isFinite(ms)) {
     return NO_VALUE;
   }
-  const d = new Date(ms);
-  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${pad2(d.getHours())}:${pad2(d.getMinutes())}`;
+  return dateTimeFormat(ms, { timeZone, format: 'YYYY-MM-DD HH:mm' });
 }
 
 /** The word shown for a change's status. */
@@ -119,7 +119,11 @@ export function mergeOrAgeMs(
 type WaitingFields = Pick<ChangeSummary, 'status' | 'waitingOn' | 'waitingOnReviewers' | 'waitingSinceMs'>;
 
 /** The "Waiting on" cell: whom an open change waits on and for how long ("bob, carol · 3d 4h"). */
-export function waitingText(change: WaitingFields, nowMs: number): { text: string; title?: string } {
+export function waitingText(
+  change: WaitingFields,
+  nowMs: number,
+  timeZone?: TimeZone,
+): { text: string; title?: string } {
   if (change.status !== 'NEW' || !change.waitingOn || change.waitingSinceMs === undefined) {
     return { text: NO_VALUE };
   }
@@ -132,7 +136,7 @@ export function waitingText(change: WaitingFields, nowMs: number): { text: strin
   const wait = formatDuration(Math.max(0, nowMs - change.waitingSinceMs));
   return {
     text: `${on} · ${wait}`,
-    title: `Waiting on ${change.waitingOn === 'author' ? 'the author' : on} for ${wait}, since ${formatDateTime(change.waitingSinceMs)}`,
+    title: `Waiting on ${change.waitingOn === 'author' ? 'the author' : on} for ${wait}, since ${formatDateTime(change.waitingSinceMs, timeZone)}`,
   };
 }
 

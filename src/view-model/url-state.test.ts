@@ -45,6 +45,9 @@ describe('parseUrlState', () => {
     assert.deepEqual(s.project, []);
     assert.equal(s.from, 'now-7d');
     assert.equal(parseUrlState('change=12abc').change, undefined);
+    // Refreshing every second would hammer Tempo: only the picker's intervals are read.
+    assert.equal(parseUrlState('refresh=1s').refresh, undefined);
+    assert.equal(parseUrlState('timezone=').timezone, undefined);
   });
 });
 
@@ -62,6 +65,8 @@ describe('serializeUrlState', () => {
       sort: 'number',
       dir: 'asc',
       change: 42,
+      timezone: 'Asia/Kolkata',
+      refresh: '5m',
     };
     const qs = serializeUrlState(state);
     assert.deepEqual(parseUrlState(qs), state);

@@ -20,6 +20,10 @@ export interface CodeReviewUrlState {
   dir: SortDir;
   /** The change whose timeline is open. */
   change?: number;
+  /** A time zone chosen in the time picker ("utc", "browser", an IANA name); absent: the user's preference. */
+  timezone?: string;
+  /** Auto-refresh interval chosen in the refresh picker ("1m", "5m", ...); absent: off. */
+  refresh?: string;
 }
 
 export const DEFAULT_URL_STATE: Readonly<CodeReviewUrlState> = Object.freeze({
@@ -48,7 +52,12 @@ export const URL_KEYS = [
   'sort',
   'dir',
   'change',
+  'timezone',
+  'refresh',
 ] as const;
+
+/** The refresh picker's intervals: review data changes in minutes, not seconds. */
+export const REFRESH_INTERVALS: readonly string[] = ['1m', '5m', '15m', '1h'];
 
 const STATUS_VALUES: readonly StatusFilter[] = ['all', 'open', 'merged', 'abandoned'];
 
@@ -99,6 +108,14 @@ export function parseUrlState(search: string | URLSearchParams): CodeReviewUrlSt
   if (Number.isSafeInteger(change) && change > 0) {
     state.change = change;
   }
+  const timezone = params.get('timezone')?.trim();
+  if (timezone) {
+    state.timezone = timezone;
+  }
+  const refresh = params.get('refresh')?.trim();
+  if (refresh && REFRESH_INTERVALS.includes(refresh)) {
+    state.refresh = refresh;
+  }
   return state;
 }
 
@@ -132,6 +149,12 @@ export function serializeUrlState(state: CodeReviewUrlState, base?: string | URL
   set('dir', state.dir, DEFAULT_URL_STATE.dir);
   if (state.change !== undefined) {
     params.set('change', String(state.change));
+  }
+  if (state.timezone) {
+    params.set('timezone', state.timezone);
+  }
+  if (state.refresh) {
+    params.set('refresh', state.refresh);
   }
   return params.toString();
 }

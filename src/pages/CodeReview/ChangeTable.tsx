@@ -2,6 +2,7 @@ import { useEffect, useRef, type KeyboardEvent } from 'react';
 import { css, cx } from '@emotion/css';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import type { GrafanaTheme2 } from '@grafana/data';
+import type { TimeZone } from '@grafana/schema';
 import { Badge, Icon, Tooltip, useStyles2, type BadgeColor } from '@grafana/ui';
 import type { ChangeSummary, SortKey } from '../../review-model/code-review-api.ts';
 import { FigureDefinition } from '../../review-model/figure-definitions.ts';
@@ -30,28 +31,28 @@ interface Column {
 }
 
 const COLUMNS: Column[] = [
-  { key: 'number', title: 'Change', width: '88px', numeric: true },
-  { key: 'subject', title: 'Subject', width: 'minmax(220px, 3fr)' },
-  { key: 'project', title: 'Project', width: 'minmax(120px, 1.3fr)' },
-  { key: 'owner', title: 'Owner', width: 'minmax(110px, 1fr)' },
-  { key: 'status', title: 'Status', width: '100px' },
-  { key: 'waiting', title: 'Waiting on', width: 'minmax(130px, 1.2fr)', definition: FigureDefinition.waitingOn },
-  { key: 'patchSets', title: 'Patch sets', width: '90px', numeric: true, definition: FigureDefinition.patchSets },
+  { key: 'number', title: 'Change', width: '64px', numeric: true },
+  { key: 'subject', title: 'Subject', width: 'minmax(132px, 3fr)' },
+  { key: 'project', title: 'Project', width: 'minmax(96px, 1.3fr)' },
+  { key: 'owner', title: 'Owner', width: 'minmax(80px, 1fr)' },
+  { key: 'status', title: 'Status', width: '84px' },
+  { key: 'waiting', title: 'Waiting on', width: 'minmax(112px, 1.2fr)', definition: FigureDefinition.waitingOn },
+  { key: 'patchSets', title: 'Patch sets', width: '76px', numeric: true, definition: FigureDefinition.patchSets },
   {
     key: 'timeToFirstReview',
     title: 'First review',
-    width: '110px',
+    width: '96px',
     numeric: true,
     definition: FigureDefinition.timeToFirstReview,
   },
   {
     key: 'timeToMergeOrAge',
     title: 'Merge / age',
-    width: '120px',
+    width: '96px',
     numeric: true,
     definition: FigureDefinition.mergeOrAge,
   },
-  { key: 'created', title: 'Created', width: '130px', numeric: true },
+  { key: 'created', title: 'Created', width: '140px', numeric: true },
 ];
 
 const GRID = COLUMNS.map((c) => c.width).join(' ');
@@ -67,6 +68,7 @@ interface Props {
   onSelect: (changeNumber: number) => void;
   /** For open changes' age. */
   nowMs: number;
+  timeZone: TimeZone;
 }
 
 const STATUS_COLOR: Record<ChangeSummary['status'], BadgeColor> = {
@@ -77,7 +79,7 @@ const STATUS_COLOR: Record<ChangeSummary['status'], BadgeColor> = {
 };
 
 /** The change list: sortable headers (server-side), virtualised rows loaded page by page. */
-export function ChangeTable({ total, row, ensureRows, sort, dir, onSort, selected, onSelect, nowMs }: Props) {
+export function ChangeTable({ total, row, ensureRows, sort, dir, onSort, selected, onSelect, nowMs, timeZone }: Props) {
   const styles = useStyles2(getStyles);
   const scrollRef = useRef<HTMLDivElement>(null);
   // TanStack Virtual keeps its own state outside React; the plugin does not use the React Compiler.
@@ -155,7 +157,7 @@ export function ChangeTable({ total, row, ensureRows, sort, dir, onSort, selecte
               );
             }
             const mergeOrAge = mergeOrAgeMs(change, nowMs);
-            const waiting = waitingText(change, nowMs);
+            const waiting = waitingText(change, nowMs, timeZone);
             const firstReview = firstReviewText(change, nowMs);
             return (
               <div
@@ -209,7 +211,7 @@ export function ChangeTable({ total, row, ensureRows, sort, dir, onSort, selecte
                   {formatDuration(mergeOrAge.ms)}
                 </div>
                 <div role="cell" className={cx(styles.cell, styles.numeric, styles.muted)}>
-                  {formatDateTime(change.createdMs)}
+                  {formatDateTime(change.createdMs, timeZone)}
                 </div>
               </div>
             );
@@ -230,7 +232,8 @@ const getStyles = (theme: GrafanaTheme2) => ({
   row: css({
     display: 'grid',
     alignItems: 'center',
-    minWidth: 1100,
+    // The columns' minimum widths (976 px): all of them fit a 1,024 px wide window.
+    minWidth: 976,
     borderBottom: `1px solid ${theme.colors.border.weak}`,
   }),
   header: css({
@@ -240,6 +243,8 @@ const getStyles = (theme: GrafanaTheme2) => ({
     height: ROW_HEIGHT,
     background: theme.colors.background.secondary,
     fontWeight: theme.typography.fontWeightMedium,
+    // A narrow column's title wraps to a second line rather than being cut ("Patch / sets").
+    '& > *': { whiteSpace: 'normal', lineHeight: 1.15 },
   }),
   body: css({
     position: 'absolute',

@@ -1,13 +1,13 @@
-import { useCallback, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import { css } from '@emotion/css';
-import type { AppPluginMeta, GrafanaTheme2 } from '@grafana/data';
-import { PluginPage } from '@grafana/runtime';
+import { rangeUtil, type AppPluginMeta, type GrafanaTheme2 } from '@grafana/data';
+import { config, PluginPage } from '@grafana/runtime';
 import { Alert, useStyles2 } from '@grafana/ui';
 import type { SortKey } from '../../review-model/code-review-api.ts';
 import { prefetchedNow } from '../../api/change-list-prefetch.ts';
 import { testIds } from '../../test-ids.ts';
 import type { AppSettings } from '../../types.ts';
-import { changeListQuery, changeListSearch, pageRange } from '../../view-model/api-query.ts';
+import { changeListQuery, changeListSearch, pageRange, pageTimeZone } from '../../view-model/api-query.ts';
 import { describeFailure } from '../../view-model/errors.ts';
 import { formatCount, formatDateTime } from '../../view-model/format.ts';
 import { clearFilters, hasFilters, nextSort, type CodeReviewUrlState } from '../../view-model/url-state.ts';
@@ -36,7 +36,8 @@ export default function CodeReviewPage({ meta }: Props) {
   const [nowMs, setNowMs] = useState(() => prefetchedNow(window.location.search) ?? Date.now());
   const [reload, setReload] = useState(0);
 
-  const range = useMemo(() => pageRange(state, nowMs), [state, nowMs]);
+  const timeZone = pageTimeZone(state, config.bootData?.user?.timezone);
+  const range = useMemo(() => pageRange(state, nowMs, timeZone), [state, nowMs, timeZone]);
   const listQuery = useMemo(() => changeListQuery(state, range), [state, range]);
   const baseSearch = changeListSearch(listQuery);
   const list = useChangeList(baseSearch, reload);
@@ -44,18 +45,19 @@ export default function CodeReviewPage({ meta }: Props) {
 
   const update = useCallback(
     (next: CodeReviewUrlState) => {
-      if (next.from !== state.from || next.to !== state.to) {
+      if (next.from !== state.from || next.to !== state.to || next.timezone !== state.timezone) {
         // A new range is resolved against the current time.
         setNowMs(Date.now());
       }
       setState(next);
     },
-    [setState, state.from, state.to],
+    [setState, state.from, state.to, state.timezone],
   );
   const refresh = useCallback(() => {
     setNowMs(Date.now());
     setReload((r) => r + 1);
   }, []);
+  useAutoRefresh(state.refresh, refresh);
   const onSort = useCallback((key: SortKey) => update({ ...state, ...nextSort(state, key) }), [state, update]);
   const onSelect = useCallback(
     (changeNumber: number) => update({ ...state, change: state.change === changeNumber ? undefined : changeNumber }),
@@ -77,7 +79,7 @@ export default function CodeReviewPage({ meta }: Props) {
       <>
         <div className={styles.tableCaption} data-testid={testIds.codeReview.tableTotal}>
           {formatCount(current.total)} changes active in the range (closed ones whose life overlaps it, open ones
-          created before its end) as of {formatDateTime(current.asOfMs)} · click one to see its timeline
+          created before its end) as of {formatDateTime(current.asOfMs, timeZone)} · click one to see its timeline
         </div>
         <ChangeTable
           total={current.total}
@@ -89,6 +91,7 @@ export default function CodeReviewPage({ meta }: Props) {
           selected={state.change}
           onSelect={onSelect}
           nowMs={nowMs}
+          timeZone={timeZone}
         />
       </>
     );
@@ -100,6 +103,7 @@ export default function CodeReviewPage({ meta }: Props) {
         <Filters
           state={state}
           range={range}
+          timeZone={timeZone}
           facets={response?.facets}
           onChange={update}
           onRefresh={refresh}
@@ -125,7 +129,7 @@ export default function CodeReviewPage({ meta }: Props) {
             {describeFailure(list.pageError).detail}. Scroll again to retry.
           </Alert>
         )}
-        <WaitingOn query={listQuery} onSelectChange={onSelect} />
+        <WaitingOn query={listQuery} onSelectChange={onSelect} timeZone={timeZone} />
         <Trends query={listQuery} />
         <WhoReviewsWhom state={state} range={range} />
         {state.change !== undefined && (
@@ -133,6 +137,7 @@ export default function CodeReviewPage({ meta }: Props) {
             changeNumber={state.change}
             detail={detail}
             tempoDatasourceUid={meta.jsonData?.tempoDatasourceUid}
+            timeZone={timeZone}
             onClose={() => update({ ...state, change: undefined })}
           />
         )}
@@ -140,6 +145,17 @@ export default function CodeReviewPage({ meta }: Props) {
       </div>
     </PluginPage>
   );
+}
+
+/** Calls `refresh` every `interval` ("5m") while one is chosen in the refresh picker. */
+function useAutoRefresh(interval: string | undefined, refresh: () => void) {
+  useEffect(() => {
+    if (!interval) {
+      return;
+    }
+    const timer = setInterval(refresh, rangeUtil.intervalToMs(interval));
+    return () => clearInterval(timer);
+  }, [interval, refresh]);
 }
 
 const getStyles = (theme: GrafanaTheme2) => ({

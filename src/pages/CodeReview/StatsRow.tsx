@@ -121,7 +121,8 @@ function Stat({ label, definition, values, note, noteTestId }: StatProps) {
 const getStyles = (theme: GrafanaTheme2) => ({
   row: css({
     display: 'grid',
-    gridTemplateColumns: 'repeat(auto-fit, minmax(200px, 1fr))',
+    // Five cards in one row down to a 1,024 px window.
+    gridTemplateColumns: 'repeat(auto-fit, minmax(176px, 1fr))',
     gap: theme.spacing(1),
     marginBottom: theme.spacing(2),
   }),
@@ -136,8 +137,9 @@ const getStyles = (theme: GrafanaTheme2) => ({
     fontSize: theme.typography.bodySmall.fontSize,
     marginBottom: theme.spacing(0.5),
   }),
-  values: css({ display: 'flex', gap: theme.spacing(2), alignItems: 'baseline' }),
-  valueBox: css({ display: 'flex', gap: theme.spacing(0.5), alignItems: 'baseline' }),
+  // In a narrow card the p90 moves under the median; a figure itself never breaks.
+  values: css({ display: 'flex', flexWrap: 'wrap', columnGap: theme.spacing(2), alignItems: 'baseline' }),
+  valueBox: css({ display: 'flex', gap: theme.spacing(0.5), alignItems: 'baseline', whiteSpace: 'nowrap' }),
   value: css({ fontSize: theme.typography.h3.fontSize, fontWeight: theme.typography.fontWeightMedium }),
   unit: css({ color: theme.colors.text.secondary, fontSize: theme.typography.bodySmall.fontSize }),
   note: css({ color: theme.colors.text.secondary, fontSize: theme.typography.bodySmall.fontSize }),

@@ -1,5 +1,6 @@
 import { css } from '@emotion/css';
 import type { GrafanaTheme2 } from '@grafana/data';
+import type { TimeZone } from '@grafana/schema';
 import { config } from '@grafana/runtime';
 import { Alert, Button, LinkButton, LoadingPlaceholder, Tooltip, useStyles2 } from '@grafana/ui';
 import { testIds } from '../../test-ids.ts';
@@ -14,11 +15,12 @@ interface Props {
   changeNumber: number;
   detail: ChangeDetailState;
   tempoDatasourceUid?: string;
+  timeZone: TimeZone;
   onClose: () => void;
 }
 
 /** One change: its facts, links to Explore and Gerrit, and its timeline. */
-export function TimelinePanel({ changeNumber, detail, tempoDatasourceUid, onClose }: Props) {
+export function TimelinePanel({ changeNumber, detail, tempoDatasourceUid, timeZone, onClose }: Props) {
   const styles = useStyles2(getStyles);
   const response = detail.response;
   const change = response?.change;
@@ -79,7 +81,7 @@ export function TimelinePanel({ changeNumber, detail, tempoDatasourceUid, onClos
             {change.project} · {change.branch}
           </span>
           <span>by {change.ownerName ?? change.owner}</span>
-          <span>created {formatDateTime(change.createdMs)}</span>
+          <span>created {formatDateTime(change.createdMs, timeZone)}</span>
           <span>
             {change.patchSets} patch set{change.patchSets === 1 ? '' : 's'}, {change.rounds} round
             {change.rounds === 1 ? '' : 's'}
@@ -95,8 +97,8 @@ export function TimelinePanel({ changeNumber, detail, tempoDatasourceUid, onClos
           )}
           {change.firstSeenMs !== undefined && (
             <span data-testid={testIds.timeline.partialHistory}>
-              history from {formatDateTime(change.firstSeenMs)} (the sidecar first saw it then: earlier facts are
-              unknown)
+              history from {formatDateTime(change.firstSeenMs, timeZone)} (the sidecar first saw it then: earlier facts
+              are unknown)
             </span>
           )}
         </div>

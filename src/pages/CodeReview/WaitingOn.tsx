@@ -1,6 +1,7 @@
 import { useMemo, useState } from 'react';
 import { css } from '@emotion/css';
 import type { GrafanaTheme2 } from '@grafana/data';
+import type { TimeZone } from '@grafana/schema';
 import { Alert, Button, InteractiveTable, LoadingPlaceholder, useStyles2, type Column } from '@grafana/ui';
 import { fetchWaiting } from '../../api/sidecar-api.ts';
 import { useSidecarAnswer } from '../../api/useSidecarAnswer.ts';
@@ -19,14 +20,15 @@ import { ToggleSection } from './ToggleSection.tsx';
 interface Props {
   query: ChangeListQuery;
   onSelectChange: (changeNumber: number) => void;
+  timeZone: TimeZone;
 }
 
-export function WaitingOn({ query, onSelectChange }: Props) {
+export function WaitingOn({ query, onSelectChange, timeZone }: Props) {
   const styles = useStyles2(getStyles);
   const [open, setOpen] = useState(false);
   const answer = useSidecarAnswer(open ? waitingUrl(query) : undefined, () => fetchWaiting(query));
   const response = answer.response;
-  const columns = useMemo(() => personColumns(response?.asOfMs ?? 0), [response]);
+  const columns = useMemo(() => personColumns(response?.asOfMs ?? 0, timeZone), [response, timeZone]);
 
   return (
     <ToggleSection
@@ -47,7 +49,8 @@ export function WaitingOn({ query, onSelectChange }: Props) {
         <div className={styles.body}>
           <div className={styles.summary} data-testid={testIds.codeReview.waitingSummary}>
             {formatCount(response.openChanges)} open changes wait on {formatCount(response.people.length)} people
-            {response.onCi > 0 ? ` (${formatCount(response.onCi)} on CI)` : ''}, as of {formatDateTime(response.asOfMs)}
+            {response.onCi > 0 ? ` (${formatCount(response.onCi)} on CI)` : ''}, as of{' '}
+            {formatDateTime(response.asOfMs, timeZone)}
           </div>
           {response.people.length > 0 && (
             <InteractiveTable<WaitingPerson>
@@ -76,7 +79,7 @@ export function WaitingOn({ query, onSelectChange }: Props) {
   );
 }
 
-function personColumns(asOfMs: number): Array<Column<WaitingPerson>> {
+function personColumns(asOfMs: number, timeZone: TimeZone): Array<Column<WaitingPerson>> {
   return [
     {
       id: 'who',
@@ -112,7 +115,9 @@ function personColumns(asOfMs: number): Array<Column<WaitingPerson>> {
       // Earlier "since" is a longer wait.
       sortType: (a, b) => b.original.oldestSinceMs - a.original.oldestSinceMs,
       cell: ({ row: { original: p } }) => (
-        <span title={`since ${formatDateTime(p.oldestSinceMs)}`}>{formatDuration(asOfMs - p.oldestSinceMs)}</span>
+        <span title={`since ${formatDateTime(p.oldestSinceMs, timeZone)}`}>
+          {formatDuration(asOfMs - p.oldestSinceMs)}
+        </span>
       ),
     },
   ];
