@@ -2,6 +2,10 @@
 // plugin. Without GRAFANA_URL, global-setup.ts starts a real Tempo, the real sidecar replaying the
 // demo history, and the test host that stands in for Grafana; with GRAFANA_URL the same specs run
 // against that Grafana, logged in by @grafana/plugin-e2e's setup project. See docs/testing.md.
+// The specs format expected values with the page's pure formatters, which use @grafana/data: load
+// its CommonJS build, as the unit tests do (test/support/grafana-data-cjs.ts says why). Workers load
+// this config too, so the hook is in place there before any spec.
+import '../test/support/grafana-data-cjs.ts';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { defineConfig } from '@playwright/test';

@@ -9,6 +9,7 @@ import { Ingestor } from './ingest/ingestor.ts';
 import { Reconciler } from './ingest/reconciler.ts';
 import { RebuiltFacts } from './ingest/rebuilt-facts.ts';
 import { settleServerId } from './config/server-identity.ts';
+import { ReviewLoadService } from './query/review-load-query.ts';
 import { ServiceMapService } from './query/service-map-query.ts';
 import { ChangeMapper } from './mapping/change-mapper.ts';
 import type { Logger } from './observability/logger.ts';
@@ -37,6 +38,7 @@ export class Sidecar {
   readonly tempoReader: TempoReader;
   readonly queries: ChangeQueryService;
   readonly serviceMaps: ServiceMapService;
+  readonly reviewLoads: ReviewLoadService;
   readonly reconciler: Reconciler | undefined;
   stream: GerritStream | undefined;
   private reconciling: Promise<void> | undefined;
@@ -100,6 +102,12 @@ export class Sidecar {
       searchSlices: config.query.searchSlices,
     });
     this.serviceMaps = new ServiceMapService(this.tempoReader, { cacheTtlMs: config.query.cacheSeconds * 1000 });
+    this.reviewLoads = new ReviewLoadService(this.tempoReader, this.store, this.queries, {
+      serverId: config.serverId,
+      serviceName: config.serviceName,
+      maxChanges: config.query.maxChanges,
+      cacheTtlMs: config.query.cacheSeconds * 1000,
+    });
     if (config.gerrit.http) {
       this.rest = new GerritRest(config.gerrit.http);
       this.reconciler = new Reconciler(

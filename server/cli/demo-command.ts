@@ -25,7 +25,10 @@ const BATCH = 1000;
 export async function demoCommand(options: DemoOptions): Promise<void> {
   const { config, log } = loadOrExit(options);
   const sidecar = sidecarOrExit(config, log, options);
-  const server = await startHttpServer(sidecar, createQueryApi(sidecar.queries, sidecar.serviceMaps));
+  const server = await startHttpServer(
+    sidecar,
+    createQueryApi(sidecar.queries, sidecar.serviceMaps, sidecar.reviewLoads),
+  );
   sidecar.drainer.start();
   const changes = Number(options.changes);
   const seed = Number(options.seed);

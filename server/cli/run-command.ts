@@ -11,7 +11,10 @@ export async function runCommand(options: CommonOptions): Promise<void> {
     process.exit(2);
   }
   const sidecar = sidecarOrExit(config, log, options);
-  const server = await startHttpServer(sidecar, createQueryApi(sidecar.queries, sidecar.serviceMaps));
+  const server = await startHttpServer(
+    sidecar,
+    createQueryApi(sidecar.queries, sidecar.serviceMaps, sidecar.reviewLoads),
+  );
   log.info(
     {
       http: server.address(),

@@ -4,11 +4,12 @@ import { SORT_KEYS, type ChangeListQuery } from '../../src/review-model/code-rev
 import { SERVICE_MAP_DEFAULTS, SERVICE_MAP_LIMITS } from '../../src/review-model/service-map-api.ts';
 import { ATTRIBUTE_NAME, spanSetFilterProblem, valueRegexProblem } from '../../src/review-model/traceql-filter.ts';
 import type { ChangeQueryService } from '../query/change-query.ts';
+import type { ReviewLoadService } from '../query/review-load-query.ts';
 import type { ServiceMapService } from '../query/service-map-query.ts';
 import { TempoQueryError } from '../query/tempo-reader.ts';
 import { sendError, sendJson, type ApiHandler } from './http-server.ts';
 
-// GET /api/changes, GET /api/changes/{number}, GET /api/waiting and GET /api/trends: the Code Review page's data
+// GET /api/changes, GET /api/changes/{number}, GET /api/waiting, GET /api/trends and GET /api/load: the Code Review page's data
 // (contract in src/review-model/code-review-api.ts); GET /api/servicemap: the service-map panel's.
 // Parameters are validated; errors say which one and why.
 
@@ -38,6 +39,12 @@ const listQuery = z
     offset: z.coerce.number().int().nonnegative().optional(),
     limit: z.coerce.number().int().min(1).max(1000).optional(),
   })
+  .refine(toNotBeforeFrom, TO_BEFORE_FROM);
+
+/** The filters with status, without sort and paging: the review load of the changes the list selects. */
+const loadQuery = z
+  .object({ ...filterFields, status: z.enum(['all', 'open', 'merged', 'abandoned']).optional() })
+  .strict()
   .refine(toNotBeforeFrom, TO_BEFORE_FROM);
 
 /** The filters without status, sort and paging: the "Waiting on" view is about open changes. */
@@ -102,6 +109,7 @@ function paramsOf(url: URL): Record<string, unknown> {
 export function createQueryApi(
   service: ChangeQueryService,
   serviceMaps: ServiceMapService,
+  loads: ReviewLoadService,
   now: () => number = Date.now,
 ): ApiHandler {
   return async (req: IncomingMessage, url: URL, res: ServerResponse) => {
@@ -141,6 +149,15 @@ export function createQueryApi(
         return true;
       }
       sendJson(res, 200, await service.trends(parsed.data, now()));
+      return true;
+    }
+    if (url.pathname === '/api/load') {
+      const parsed = loadQuery.safeParse(paramsOf(url));
+      if (!parsed.success) {
+        badQuery(res, parsed.error);
+        return true;
+      }
+      sendJson(res, 200, await loads.load(parsed.data, now()));
       return true;
     }
     if (url.pathname === '/api/changes') {

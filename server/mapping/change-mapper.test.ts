@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Attr, SpanName } from '../../src/review-model/span-schema.ts';
 import { parseStreamEvent, type ChangeEvent } from '../gerrit/stream-events.ts';
-import { ChangeMapper, reviveOpenChange, type OpenChange } from './change-mapper.ts';
+import { ChangeMapper, changeAttributes, reviveOpenChange, type OpenChange } from './change-mapper.ts';
 import { spanIdFor, traceIdFor, traceKey } from './span-ids.ts';
 import type { SpanRecord } from './span-record.ts';
 
@@ -402,17 +402,37 @@ describe('ChangeMapper', () => {
     ];
     const m = mapper();
     let state: OpenChange | undefined;
+    const counted: Record<string, unknown> = {};
     for (const e of events) {
-      state = m.applyEvent(state, e).change;
+      const applied = m.applyEvent(state, e);
+      state = applied.change;
+      for (const span of applied.spans.filter((x) => x.name === 'comment')) {
+        counted[String(span.attributes[Attr.actor])] = span.attributes[Attr.reviewCounted];
+      }
     }
     assert.equal(state?.readyMs, T + H, 'ready when it left work in progress');
     assert.equal(state?.firstReviewMs, T + 4 * H, "neither the owner's nor a passer-by's comment is a review");
+    assert.deepEqual(counted, { olga: false, dave: false, alice: true }, 'the comment spans say which are reviews');
+    assert.deepEqual(state?.reviews, [['alice', T + 4 * H]], 'the review log lists the reviews only');
     assert.deepEqual(state?.reviewedPatchSets, [1]);
     const voted = m.applyEvent(
       structuredClone(state),
       comment('erin', T + 5 * H, [{ type: 'Code-Review', value: '1', oldValue: '0' }]),
     );
     assert.ok(voted.change && Object.keys(voted.change.reviewers).includes('erin'), 'a vote makes a reviewer');
+    assert.equal(
+      voted.spans.find((x) => x.name === 'comment')?.attributes[Attr.reviewCounted],
+      true,
+      'a vote is a review',
+    );
+    assert.equal(
+      changeAttributes(voted.change as OpenChange)[Attr.reviewsJson],
+      JSON.stringify([
+        ['alice', T + 4 * H],
+        ['erin', T + 5 * H],
+      ]),
+      'the root span lists every review',
+    );
   });
 
   it('hangs spans on patch sets it never saw off the root, and leaves figures of an unseen past unknown', () => {

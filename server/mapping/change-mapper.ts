@@ -85,6 +85,11 @@ export interface OpenChange {
   wipSinceMs?: number;
   reviewedPatchSets: number[];
   /**
+   * Every review (see onReview) as [who, when], in order: the review load's "reviews given". Absent
+   * in state stored by versions before it (their earlier reviews are then not listed).
+   */
+  reviews?: Array<[string, number]>;
+  /**
    * Patch sets whose `patchset` span this change writes, by number, with the root generation it
    * belongs to. A span on any other patch set (one uploaded before the sidecar saw the change)
    * hangs off the root, so no span points at a parent that never comes.
@@ -488,12 +493,20 @@ export class ChangeMapper {
     const ps = psNumber ?? parseReviewMessageHeader(text)?.patchSet;
     const votes = reviewVotes(approvals, text);
     const truncated = text.length > this.options.commentMaxChars;
+    // A review is a vote, or a comment by a reviewer, by a human other than the owner
+    // (docs/span-schema.md, "Review figures"): a comment by the owner, a CC or a passer-by is not one.
+    const isReview =
+      author !== undefined &&
+      !this.isBot(author) &&
+      author.key !== c.owner?.key &&
+      (votes.length > 0 || c.reviewers[who] !== undefined);
     c.commentCount += 1;
     out.instant(SpanName.comment, ordinal(c, `comment/${ps ?? 0}/${who}`), t, ps, {
       [Attr.actor]: who,
       [Attr.actorName]: author?.name,
       [Attr.commentText]: truncated ? text.slice(0, this.options.commentMaxChars) : text,
       [Attr.commentTruncated]: truncated,
+      [Attr.reviewCounted]: isReview,
     });
     for (const vote of votes) {
       const negativeCi = vote.label === this.options.ciLabel && vote.value < 0;
@@ -530,11 +543,10 @@ export class ChangeMapper {
       }
       return;
     }
-    // A review is a vote, or a comment by a reviewer (docs/span-schema.md, "Review figures"): a
-    // comment by the owner, a CC or a passer-by is not one.
-    if (!author || author.key === c.owner?.key || (votes.length === 0 && !c.reviewers[who])) {
+    if (!isReview) {
       return;
     }
+    (c.reviews ??= []).push([who, t]);
     if (c.readyMs !== undefined && t >= c.readyMs && (c.firstReviewMs === undefined || t < c.firstReviewMs)) {
       c.firstReviewMs = t;
     }
@@ -722,6 +734,7 @@ export function changeAttributes(
     [Attr.reviewerCount]: reviewers.length,
     [Attr.reviewers]: reviewers.length > 0 ? reviewers : undefined,
     [Attr.reviewersJson]: JSON.stringify(reviewers),
+    [Attr.reviewsJson]: JSON.stringify(c.reviews ?? []),
     [Attr.commentCount]: c.commentCount,
     [Attr.historyFirstSeenMs]: partial ? c.firstSeenMs : undefined,
   };

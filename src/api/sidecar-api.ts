@@ -9,6 +9,7 @@ import type {
   ChangeListResponse,
   SidecarStatus,
   TrendsResponse,
+  ReviewLoadResponse,
   WaitingResponse,
 } from '../review-model/code-review-api.ts';
 import type { ServiceMapResponse } from '../review-model/service-map-api.ts';
@@ -17,6 +18,7 @@ import {
   changeListPageUrl,
   pluginSettingsUrl,
   sidecarStatusUrl,
+  reviewLoadUrl,
   trendsUrl,
   waitingUrl,
 } from '../view-model/api-query.ts';
@@ -52,6 +54,10 @@ export function fetchChangeDetail(changeNumber: number): Promise<ChangeDetailRes
 
 export function fetchWaiting(query: ChangeListQuery): Promise<WaitingResponse> {
   return request<WaitingResponse>(waitingUrl(query));
+}
+
+export function fetchReviewLoad(query: ChangeListQuery): Promise<ReviewLoadResponse> {
+  return request<ReviewLoadResponse>(reviewLoadUrl(query));
 }
 
 export function fetchTrends(query: ChangeListQuery): Promise<TrendsResponse> {

@@ -193,6 +193,33 @@ export interface TrendsResponse {
   asOfMs: number;
 }
 
+/** One person's review load in GET /api/load. */
+export interface ReviewLoadPerson {
+  /** The account key, as in the list's reviewers. */
+  who: string;
+  /** Reviews they gave in the range (votes, or comments as a reviewer), on the changes the filters select. */
+  reviewsDone: number;
+  /** Distinct changes those reviews were on. */
+  changesReviewed: number;
+  /** Open changes waiting on their review now (as in "Waiting on"). */
+  pending: number;
+  /** Since when the oldest of those waits (absent with none pending). */
+  oldestPendingSinceMs?: number;
+}
+
+/** GET /api/load: reviews done in the range and pending now, per reviewer, under the list's filters. */
+export interface ReviewLoadResponse {
+  /** The most reviews done first. */
+  people: ReviewLoadPerson[];
+  /** All reviews done in the range (the sum over people). */
+  reviews: number;
+  /** All pending reviews now (the sum over people). */
+  pending: number;
+  /** Tempo could not be searched: only open changes are counted. */
+  tempoError?: string;
+  asOfMs: number;
+}
+
 /** Values present in the range, for filter pickers. */
 export interface Facets {
   projects: string[];

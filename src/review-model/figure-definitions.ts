@@ -12,5 +12,7 @@ export const FigureDefinition = {
   patchSets: "The highest patch set number: Gerrit's own count.",
   waitingOn:
     'Open changes: the reviewers whose review of the current patch set is pending (longest first); else the author (work in progress, or every reviewer has answered, or none was added). With how long the wait has lasted.',
+  reviewLoad:
+    'Per reviewer: the reviews they gave in the range (each vote, and each comment they made as a reviewer, on the changes the filters select), and the open changes waiting on their review now. Owners and bots never count as reviewers.',
   mergeOrAge: 'Merged: time to merge. Open: age so far. Abandoned: time to abandon.',
 } as const;

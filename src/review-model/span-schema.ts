@@ -69,6 +69,8 @@ export const Attr = {
    * mixed up between the traces of one search, scalar strings right (SPEC, "Tempo versions").
    */
   reviewersJson: 'gerrit.reviewers.json',
+  /** Root: every review as `[who, epoch ms]`, JSON (`[["alice",1700000000000]]`): the review load reads it. */
+  reviewsJson: 'gerrit.reviews.json',
   commentCount: 'gerrit.review.comment_count',
   /**
    * On the root of a change restored after its abandon was final: 2, 3, … (its earlier root stays
@@ -95,6 +97,8 @@ export const Attr = {
   actorName: 'gerrit.actor.name',
   commentText: 'gerrit.comment.text',
   commentTruncated: 'gerrit.comment.truncated',
+  /** On a `comment` span: true when the message counts as a review (a vote, or a reviewer's comment). */
+  reviewCounted: 'gerrit.review.counted',
   reason: 'gerrit.reason',
   wip: 'gerrit.wip',
   isPrivate: 'gerrit.private',

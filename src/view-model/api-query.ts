@@ -121,6 +121,11 @@ export function waitingUrl(query: ChangeListQuery): string {
   return `${SIDECAR_PROXY}/api/waiting?${changeListSearch({ ...filtersOf(query), status: undefined })}`;
 }
 
+/** GET /api/load (reviews done and pending per reviewer) for the list's filters and status. */
+export function reviewLoadUrl(query: ChangeListQuery): string {
+  return `${SIDECAR_PROXY}/api/load?${changeListSearch(filtersOf(query))}`;
+}
+
 /** GET /api/trends for the list's filters. */
 export function trendsUrl(query: ChangeListQuery): string {
   return `${SIDECAR_PROXY}/api/trends?${changeListSearch(filtersOf(query))}`;

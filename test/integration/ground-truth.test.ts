@@ -7,12 +7,14 @@ import type {
   ChangeDetailResponse,
   ChangeListResponse,
   ChangeSummary,
+  ReviewLoadResponse,
 } from '../../src/review-model/code-review-api.ts';
 import { GerritServer, gerritReady } from '../support/gerrit.ts';
 import {
   REST_OPTIONS,
   compareFigures,
   expectedFigures,
+  expectedReviewLoad,
   expectedStats,
   gerritTimeMs,
   mismatchTable,
@@ -873,6 +875,31 @@ describe(
           `ttm median ${ms(stats.timeToMerge.medianMs)} p90 ${ms(stats.timeToMerge.p90Ms)}, ` +
           `median rounds ${show(stats.medianRounds)}, abandoned share ${show(stats.abandonedShare)}: ` +
           `${statsMismatches === 0 ? 'match' : `${statsMismatches} mismatch(es)`}`,
+      );
+      // Review load: each person's reviews given in the range and pending now.
+      const loadRange = { from: testStartMs - 120_000, to: list.asOfMs };
+      const load = await api<ReviewLoadResponse>(
+        `/api/load?from=${loadRange.from}&to=${loadRange.to}&project=${encodeURIComponent(PROJECT)}`,
+      );
+      const wantLoad = expectedReviewLoad(expected, loadRange);
+      const gotLoad = new Map(load.people.map((p) => [p.who, p]));
+      let loadMismatches = 0;
+      for (const who of new Set([...wantLoad.keys(), ...gotLoad.keys()])) {
+        const want = wantLoad.get(who) ?? { reviewsDone: 0, changesReviewed: 0, pending: 0 };
+        const got = gotLoad.get(who);
+        const n = compareFigures(mismatches, `load ${who}`, 'load', want, {
+          reviewsDone: got?.reviewsDone ?? 0,
+          changesReviewed: got?.changesReviewed ?? 0,
+          pending: got?.pending ?? 0,
+        });
+        loadMismatches += n;
+        say(
+          `ground-truth load ${who}: ${want.reviewsDone} reviews on ${want.changesReviewed} changes, ${want.pending} pending: ${n === 0 ? 'match' : `${n} mismatch(es)`}`,
+        );
+      }
+      assert.ok(load.reviews > 0, 'the stories have reviews');
+      say(
+        `ground-truth load: ${load.reviews} reviews, ${load.pending} pending: ${loadMismatches === 0 ? 'match' : 'mismatch'}`,
       );
       finish('query API', mismatches);
     });

@@ -262,6 +262,42 @@ export function expectedFigures(c: RestChange): ExpectedFigures {
 }
 
 /** The q-quantile by linear interpolation between closest ranks; undefined for no values. */
+/**
+ * Per person, the reviews given in [fromMs, toMs] (and on how many changes) and the reviews pending
+ * now (open changes waiting on them), from Gerrit's record: what GET /api/load must answer.
+ */
+export function expectedReviewLoad(
+  changes: ExpectedFigures[],
+  range: { from: number; to: number },
+): Map<string, { reviewsDone: number; changesReviewed: number; pending: number }> {
+  const out = new Map<string, { reviewsDone: number; changes: Set<number>; pending: number }>();
+  const of = (who: string) => {
+    let p = out.get(who);
+    if (!p) {
+      p = { reviewsDone: 0, changes: new Set(), pending: 0 };
+      out.set(who, p);
+    }
+    return p;
+  };
+  for (const c of changes) {
+    for (const r of c.reviews.filter((x) => x.atMs >= range.from && x.atMs <= range.to)) {
+      of(r.who).reviewsDone += 1;
+      of(r.who).changes.add(c.number);
+    }
+    if (c.status === 'NEW' && c.waiting?.on === 'reviewers') {
+      for (const who of c.waiting.reviewers) {
+        of(who).pending += 1;
+      }
+    }
+  }
+  return new Map(
+    [...out].map(([who, p]) => [
+      who,
+      { reviewsDone: p.reviewsDone, changesReviewed: p.changes.size, pending: p.pending },
+    ]),
+  );
+}
+
 export function percentile(values: number[], q: number): number | undefined {
   if (values.length === 0) {
     return undefined;

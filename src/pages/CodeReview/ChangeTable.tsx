@@ -31,8 +31,8 @@ interface Column {
 }
 
 const COLUMNS: Column[] = [
-  { key: 'number', title: 'Change', width: '64px', numeric: true },
-  { key: 'subject', title: 'Subject', width: 'minmax(132px, 3fr)' },
+  { key: 'number', title: 'Change', width: '72px', numeric: true },
+  { key: 'subject', title: 'Subject', width: 'minmax(124px, 3fr)' },
   { key: 'project', title: 'Project', width: 'minmax(96px, 1.3fr)' },
   { key: 'owner', title: 'Owner', width: 'minmax(80px, 1fr)' },
   { key: 'status', title: 'Status', width: '84px' },

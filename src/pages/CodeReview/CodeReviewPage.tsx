@@ -19,6 +19,7 @@ import { TimelinePanel } from './TimelinePanel.tsx';
 import { useChangeDetail } from './useChangeDetail.ts';
 import { useChangeList } from './useChangeList.ts';
 import { useUrlState } from './useUrlState.ts';
+import { ReviewLoad } from './ReviewLoad.tsx';
 import { Trends } from './Trends.tsx';
 import { WaitingOn } from './WaitingOn.tsx';
 import { WhoReviewsWhom } from './WhoReviewsWhom.tsx';
@@ -130,6 +131,7 @@ export default function CodeReviewPage({ meta }: Props) {
           </Alert>
         )}
         <WaitingOn query={listQuery} onSelectChange={onSelect} timeZone={timeZone} />
+        <ReviewLoad query={listQuery} timeZone={timeZone} />
         <Trends query={listQuery} />
         <WhoReviewsWhom state={state} range={range} />
         {state.change !== undefined && (
