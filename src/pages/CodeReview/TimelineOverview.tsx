@@ -6,7 +6,13 @@ import type { ChangeTimeline } from '../../review-model/code-review-api.ts';
 import { testIds } from '../../test-ids.ts';
 import { overviewRows } from '../../view-model/timeline-layout.ts';
 import { BAR_STYLE } from '../../view-model/timeline-palette.ts';
-import { brushFromWindow, panWindow, windowFromBrush, type TimeWindow } from '../../view-model/timeline-zoom.ts';
+import {
+  brushFromWindow,
+  isZoomed,
+  panWindow,
+  windowFromBrush,
+  type TimeWindow,
+} from '../../view-model/timeline-zoom.ts';
 import { paletteColor } from './TimelineGlyphs.tsx';
 
 const HEIGHT = 36;
@@ -42,9 +48,9 @@ export function TimelineOverview({ timeline, nowMs, width, full, view, onView }:
   const onPointerDown = (e: PointerEvent<SVGSVGElement>) => {
     const x = xOf(e);
     e.currentTarget.setPointerCapture(e.pointerId);
-    setDrag(
-      x >= brush.x && x <= brush.x + brush.width ? { mode: 'pan', x0: x, from: view } : { mode: 'brush', x0: x, x1: x },
-    );
+    // Inside a window narrower than the strip a drag pans it; anywhere else (or unzoomed) it draws a new one.
+    const inWindow = isZoomed(view, full) && x >= brush.x && x <= brush.x + brush.width;
+    setDrag(inWindow ? { mode: 'pan', x0: x, from: view } : { mode: 'brush', x0: x, x1: x });
   };
   const onPointerMove = (e: PointerEvent<SVGSVGElement>) => {
     if (drag?.mode === 'brush') {

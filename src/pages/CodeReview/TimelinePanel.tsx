@@ -117,9 +117,10 @@ export function TimelinePanel({ changeNumber, detail, tempoDatasourceUid, onClos
 }
 
 /**
- * Esc closes the drawer. Grafana's Drawer does this through a global stack of open portals, which
- * missed the key when the drawer opened with the page (a reload with `change` in the URL): the
- * panel listens itself, before that stack (document, not window), so the drawer closes once.
+ * Esc closes the drawer. The Drawer has its own handler (a window listener of its portal); the page
+ * listens too, on the document so that it runs first and the drawer closes once, because an Esc
+ * after a reload with `change` in the URL did not close it in the browser tests (cause not pinned
+ * down; an open tooltip takes the first Esc, as popups do).
  */
 function useCloseOnEscape(onClose: () => void) {
   useEffect(() => {
