@@ -68,7 +68,6 @@ export const testIds = {
     loading: 'timeline-loading',
     error: 'timeline-error',
     title: 'timeline-title',
-    close: 'timeline-close',
     exploreLink: 'timeline-explore-link',
     gerritLink: 'timeline-gerrit-link',
     partialTrace: 'timeline-partial-trace',
@@ -81,6 +80,21 @@ export const testIds = {
     waiting: (index: number) => `timeline-waiting-${index}`,
     now: 'timeline-now',
     legend: 'timeline-legend',
+    // The scalable timeline (drawer): lanes, axis, zoom, overview, marker groups.
+    lanes: 'timeline-lanes',
+    axis: 'timeline-axis',
+    laneToggle: (laneId: string) => `timeline-lane-toggle-${laneId}`,
+    expandAll: 'timeline-expand-all',
+    collapseAll: 'timeline-collapse-all',
+    zoomIn: 'timeline-zoom-in',
+    zoomOut: 'timeline-zoom-out',
+    zoomReset: 'timeline-zoom-reset',
+    overview: 'timeline-overview',
+    brush: 'timeline-brush',
+    /** A marker of its own (`timeline-marker-<index>` for the API's markers, `-ci-…` for CI results). */
+    markerOf: (id: string) => `timeline-marker-${id}`,
+    /** Markers too close to draw apart, drawn as one (`data-members`: their ids). */
+    markerGroup: (key: string) => `timeline-marker-group-${key}`,
   },
   config: {
     form: 'config-form',

@@ -1,20 +1,10 @@
 // The Code Review page against the real sidecar and Tempo holding the demo history: it renders the
 // stats and rows the API computes, filters narrow the list and survive a reload, column headers sort
-// it, and a click opens a change's timeline with its lanes. Expected values are read from the
+// it (the timeline a click opens is timeline.spec.ts's). Expected values are read from the
 // sidecar's API in the same test, never copied from the page.
 import type { TrendsResponse, WaitingResponse } from '../../src/review-model/code-review-api.ts';
 import { formatCount, formatDuration, formatEstimate } from '../../src/view-model/format.ts';
-import {
-  countOf,
-  detailApi,
-  expect,
-  ids,
-  listApi,
-  rangeDays,
-  sidecarGet,
-  test,
-  visibleRows,
-} from '../support/fixtures.ts';
+import { countOf, expect, ids, listApi, rangeDays, sidecarGet, test, visibleRows } from '../support/fixtures.ts';
 
 const STATUS_CELL = 4;
 const WAITING_CELL = 5;
@@ -159,46 +149,6 @@ test('a column header sorts the list (server-side, both directions)', async ({ p
   expect(rows[0].number).toBe(asc.changes[0].number);
   expect(countOf(rows[0].cells[PATCH_SETS_CELL])).toBe(asc.changes[0].patchSets);
   expect(countOf(rows[0].cells[PATCH_SETS_CELL])).toBeLessThanOrEqual(countOf(rows[1].cells[PATCH_SETS_CELL]));
-});
-
-test('clicking a change opens its timeline with one lane per patch set', async ({ page, env, app }, testInfo) => {
-  const change = 7;
-  const detail = await detailApi(env.sidecar, change);
-  const lanesByKind = (kind: string) => detail.timeline.lanes.filter((l) => l.kind === kind);
-  expect(lanesByKind('patchset')).toHaveLength(40);
-
-  // Change 7 is at the start of the demo history: a long range, oldest first.
-  await app.gotoCodeReview({ ...rangeDays(90), sort: 'number', dir: 'asc' });
-  const row = page.getByTestId(ids.codeReview.row(change));
-  await expect(row).toBeVisible();
-  await expect(page.getByTestId(ids.timeline.panel)).toHaveCount(0);
-  await row.click();
-
-  await expect(page).toHaveURL(new RegExp(`[?&]change=${change}(&|$)`));
-  await expect(row).toHaveAttribute('aria-selected', 'true');
-  const panel = page.getByTestId(ids.timeline.panel);
-  await expect(panel).toBeVisible();
-  await expect(page.getByTestId(ids.timeline.title)).toContainText(`#${change}`);
-  await expect(page.getByTestId(ids.timeline.title)).toContainText(detail.change.subject);
-  const lanes = (kind: string) => panel.locator(`g[data-testid^="timeline-lane-"][data-kind="${kind}"]`);
-  await expect(lanes('patchset')).toHaveCount(40);
-  await expect(lanes('change')).toHaveCount(lanesByKind('change').length);
-  await expect(lanes('review')).toHaveCount(lanesByKind('review').length);
-  await expect(lanes('ci')).toHaveCount(lanesByKind('ci').length);
-  for (const lane of detail.timeline.lanes) {
-    await expect(panel.getByTestId(ids.timeline.lane(lane.id))).toHaveCount(1);
-  }
-  await expect(panel.getByTestId(ids.timeline.laneLabel(lanesByKind('patchset')[39].id))).toContainText(
-    lanesByKind('patchset')[39].label,
-  );
-  await page.screenshot({ path: testInfo.outputPath('timeline-change-7.png'), fullPage: true });
-
-  // The open timeline is part of the URL too.
-  await page.reload();
-  await expect(page.getByTestId(ids.timeline.panel).locator('g[data-kind="patchset"]')).toHaveCount(40);
-  await page.getByTestId(ids.timeline.close).click();
-  await expect(page.getByTestId(ids.timeline.panel)).toHaveCount(0);
-  await expect(page).not.toHaveURL(/[?&]change=/);
 });
 
 test('shows whom each open change waits on, longest first, and the Waiting on view lists the API’s queues', async ({

@@ -360,6 +360,8 @@ export class ChangeQueryService {
             ? { number: open.current.number, createdMs: open.current.createdMs }
             : undefined,
           firstSeenMs: open.firstSeenMs,
+          // As waitingOf() does: a change in progress waits on its author.
+          wipSinceMs: open.wip ? (open.wipSinceMs ?? open.createdMs) : undefined,
           pendingReviews: Object.values(open.status === 'NEW' ? open.pendingReviews : {}).map((p) => ({
             reviewer: p.reviewer.key,
             startMs: p.startMs,

@@ -155,3 +155,53 @@ describe('buildChangeTimeline', () => {
     assert.deepEqual([t.lanes[0].bars[0].endMs, t.lanes[0].bars[0].outcome], [6 * H, 'merged']);
   });
 });
+
+describe('waiting while work in progress (as the list’s waitingOf() says)', () => {
+  const open = {
+    createdMs: 0,
+    currentPatchSet: { number: 1, createdMs: 0 },
+    pendingReviews: [{ reviewer: 'bob', startMs: 0 }],
+  };
+
+  it('waits on the author, not the pending reviewers, while an open change is in progress', () => {
+    const t = buildChangeTimeline([], { ...open, wipSinceMs: 2 * H }, 5 * H);
+    assert.deepEqual(
+      t.waiting.map((w) => [w.on, w.startMs / H, w.endMs / H]),
+      [
+        ['reviewers', 0, 2],
+        ['author', 2, 5],
+      ],
+    );
+  });
+
+  it('reads past work-in-progress periods from the wip spans, a first "ready" meaning in progress from the start', () => {
+    const wip = (atMs: number, on: boolean) => span('wip', atMs, atMs + 1, { 'gerrit.wip': on });
+    const t = buildChangeTimeline([wip(1 * H, false), wip(3 * H, true), wip(4 * H, false)], open, 6 * H);
+    assert.deepEqual(
+      t.waiting.map((w) => [w.on, w.startMs / H, w.endMs / H]),
+      [
+        ['author', 0, 1],
+        ['reviewers', 1, 3],
+        ['author', 3, 4],
+        ['reviewers', 4, 6],
+      ],
+    );
+  });
+
+  it('keeps a CI run from taking the wait from the author of a change in progress', () => {
+    const spans = [
+      span('patchset', 0, 4 * H, { 'gerrit.patchset.number': 1 }),
+      span('ci', 0, 2 * H, { 'gerrit.patchset.number': 1, 'gerrit.bot': 'ci-bot' }),
+      span('wip', 1 * H, 1 * H + 1, { 'gerrit.wip': true }),
+      span('change', 0, 4 * H, { 'vcs.change.state': 'closed' }),
+    ];
+    const t = buildChangeTimeline(spans, undefined, 9 * H);
+    assert.deepEqual(
+      t.waiting.map((w) => [w.on, w.startMs / H, w.endMs / H]),
+      [
+        ['ci', 0, 1],
+        ['author', 1, 4],
+      ],
+    );
+  });
+});

@@ -30,6 +30,11 @@ export interface OpenChangeView {
   pendingReviews: { reviewer: string; startMs: number }[];
   /** The sidecar saw the change only from this time on: no "waiting" is shown before it. */
   firstSeenMs?: number;
+  /**
+   * Set while the change is work in progress: since when (the list's `waitingOf()` counts the
+   * author's wait from it). A WIP upload leaves no `wip` span, so only the overlay knows this one.
+   */
+  wipSinceMs?: number;
 }
 
 const MARKER_NAMES = new Set<string>([
@@ -192,13 +197,49 @@ export function buildChangeTimeline(
   );
   const firstSeenMs = open ? open.firstSeenMs : num(root?.attributes[Attr.historyFirstSeenMs]);
   const waitingFromMs = Math.max(startMs, firstSeenMs ?? startMs);
+  const waitingToMs = Math.max(waitingFromMs, closedMs ?? nowMs);
   return {
     startMs,
     endMs,
     lanes: ordered,
     markers,
-    waiting: waitingSegments(ordered, waitingFromMs, Math.max(waitingFromMs, closedMs ?? nowMs)),
+    waiting: waitingSegments(ordered, waitingFromMs, waitingToMs, wipIntervals(spans, open, startMs, waitingToMs)),
   };
+}
+
+/**
+ * When the change was work in progress, from its `wip` spans (each carries the state it set; a first
+ * one that makes the change ready means it was in progress from its start) and, for an open change
+ * in progress now, the overlay's `wipSinceMs` up to `endMs`.
+ */
+export function wipIntervals(
+  spans: TraceSpan[],
+  open: Pick<OpenChangeView, 'wipSinceMs'> | undefined,
+  startMs: number,
+  endMs: number,
+): Array<{ startMs: number; endMs: number }> {
+  const toggles = spans
+    .filter((s) => s.name === SpanName.wip)
+    .map((s) => ({ atMs: s.startMs, wip: s.attributes[Attr.wip] === true || s.attributes[Attr.wip] === 'true' }))
+    .sort((a, b) => a.atMs - b.atMs);
+  const intervals: Array<{ startMs: number; endMs: number }> = [];
+  let since: number | undefined = toggles.length > 0 && !toggles[0].wip ? startMs : undefined;
+  for (const t of toggles) {
+    if (t.wip && since === undefined) {
+      since = t.atMs;
+    } else if (!t.wip && since !== undefined) {
+      intervals.push({ startMs: since, endMs: t.atMs });
+      since = undefined;
+    }
+  }
+  if (open?.wipSinceMs !== undefined) {
+    // The overlay is the truth about now: in progress since then (or since the last toggle on).
+    intervals.push({ startMs: Math.min(since ?? open.wipSinceMs, open.wipSinceMs), endMs });
+  } else if (since !== undefined && open === undefined) {
+    // A closed change last set in progress: in progress until it closed.
+    intervals.push({ startMs: since, endMs });
+  }
+  return intervals.filter((i) => i.endMs > i.startMs);
 }
 
 /** Change first, then per patch set: the patch set, its CI, its reviews (by reviewer). */
@@ -215,10 +256,16 @@ function orderLanes(lanes: TimelineLane[]): TimelineLane[] {
 }
 
 /**
- * Who the change waited on, at every moment of its life: CI while a CI run on the current patch set
- * is unfinished, else reviewers while any review is pending, else the author.
+ * Who the change waited on, at every moment of its life: the author while it is work in progress
+ * (as the list's `waitingOf()` says: pending reviewers do not count then), else CI while a CI run on
+ * the current patch set is unfinished, else reviewers while any review is pending, else the author.
  */
-export function waitingSegments(lanes: TimelineLane[], startMs: number, endMs: number): WaitingSegment[] {
+export function waitingSegments(
+  lanes: TimelineLane[],
+  startMs: number,
+  endMs: number,
+  wip: ReadonlyArray<{ startMs: number; endMs: number }> = [],
+): WaitingSegment[] {
   const patchSets = lanes
     .filter((l) => l.kind === 'patchset')
     .flatMap((l) => l.bars.map((b) => ({ ps: l.patchSet ?? 0, ...b })));
@@ -229,7 +276,7 @@ export function waitingSegments(lanes: TimelineLane[], startMs: number, endMs: n
   const ci = intervals('ci');
   const reviews = intervals('review');
   const cuts = new Set<number>([startMs, endMs]);
-  for (const x of [...patchSets, ...ci, ...reviews]) {
+  for (const x of [...patchSets, ...ci, ...reviews, ...wip]) {
     cuts.add(Math.min(Math.max(x.startMs, startMs), endMs));
     cuts.add(Math.min(Math.max(x.endMs, startMs), endMs));
   }
@@ -246,7 +293,9 @@ export function waitingSegments(lanes: TimelineLane[], startMs: number, endMs: n
     const during = (x: { ps: number; startMs: number; endMs: number }) =>
       x.ps === ps && x.startMs <= mid && mid < x.endMs;
     let on: WaitingOn = 'author';
-    if (ps !== undefined && ci.some(during)) {
+    if (wip.some((w) => w.startMs <= mid && mid < w.endMs)) {
+      on = 'author';
+    } else if (ps !== undefined && ci.some(during)) {
       on = 'ci';
     } else if (ps !== undefined && reviews.some(during)) {
       on = 'reviewers';
