@@ -1,3 +1,4 @@
+import { builtinModules } from 'node:module';
 import js from '@eslint/js';
 import grafanaConfig from '@grafana/eslint-config';
 import prettier from 'eslint-config-prettier';
@@ -16,6 +17,27 @@ const FRAMEWORK_FREE = ['src/review-model/**', 'src/view-model/**', 'src/test-id
 // @grafana/data's pure utilities (date math, time zones, formatting; node --test loads them
 // through test/support/grafana-data-cjs.ts) and @grafana/schema's types.
 const SHARED_WITH_SIDECAR = ['src/review-model/**', 'src/test-ids.ts'];
+
+// Import rules (no-restricted-imports; for a file, the last block that matches it wins, so each
+// block lists everything that applies to its files).
+const GRAFANA_SHARED_PATHS = [
+  'moment',
+  {
+    name: 'react-router-dom',
+    message:
+      "Grafana shares react-router-dom as v5: import React Router v6 APIs from 'react-router' (external) instead.",
+  },
+];
+/** The plugin runs in the browser (tests beside it run in Node and are exempt). */
+const NO_NODE = { regex: `^(node:|(${builtinModules.join('|')})(/|$))`, message: 'Browser code: no Node modules.' };
+const FRAMEWORKS = ['react', 'react-*', 'react/*', '@grafana/*', '@emotion/*', 'rxjs'];
+const NOT_FRAMEWORK_FREE = {
+  group: [...FRAMEWORKS, '!@grafana/data', '!@grafana/schema'],
+  message: 'Framework-free module: no React, @grafana/ui or runtime, emotion or rxjs.',
+};
+const NOT_SHARED = { group: FRAMEWORKS, message: 'Shared with the sidecar: no framework or Grafana package.' };
+const TESTS = ['**/*.test.ts'];
+const restrict = (patterns, paths = []) => ['error', { paths, patterns }];
 
 // @grafana/eslint-config (v10) is a flat config meant for a whole plugin repository. Here it applies to
 // the plugin's sources only, and uses typescript-eslint's plugin instance (the same package, but
@@ -78,58 +100,36 @@ export default tseslint.config(
       'no-console': 'error',
       // Grafana's public APIs only: deprecated ones go away in the next major.
       '@typescript-eslint/no-deprecated': 'error',
-      'no-restricted-imports': [
-        'error',
-        'moment',
-        {
-          name: 'react-router-dom',
-          message:
-            "Grafana shares react-router-dom as v5: import React Router v6 APIs from 'react-router' (external) instead.",
-        },
-      ],
+      'no-restricted-imports': restrict([NO_NODE], GRAFANA_SHARED_PATHS),
     },
   },
+  { files: TESTS, rules: { 'no-restricted-imports': 'off' } },
   {
     // Pure logic stays free of React and Grafana's UI: node --test runs it.
     files: FRAMEWORK_FREE,
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: [
-                'react',
-                'react-*',
-                'react/*',
-                '@grafana/*',
-                '!@grafana/data',
-                '!@grafana/schema',
-                '@emotion/*',
-                'rxjs',
-              ],
-              message: 'Framework-free module.',
-            },
-          ],
-        },
-      ],
-    },
+    rules: { 'no-restricted-imports': restrict([NOT_FRAMEWORK_FREE, NO_NODE]) },
   },
   {
     // What the sidecar imports uses no Grafana package: the sidecar does not ship them.
     files: SHARED_WITH_SIDECAR,
+    rules: { 'no-restricted-imports': restrict([NOT_SHARED, NO_NODE]) },
+  },
+  {
+    files: FRAMEWORK_FREE.map((f) => (f.endsWith('**') ? `${f}/*.test.ts` : f)),
+    ignores: ['src/test-ids.ts'],
+    rules: { 'no-restricted-imports': restrict([NOT_FRAMEWORK_FREE]) },
+  },
+  {
+    // The sidecar shares only the framework-free folder with the plugin.
+    files: ['server/**/*.ts'],
     rules: {
-      'no-restricted-imports': [
-        'error',
+      'no-restricted-imports': restrict([
         {
-          patterns: [
-            {
-              group: ['react', 'react-*', 'react/*', '@grafana/*', '@emotion/*', 'rxjs'],
-              message: 'Shared with the sidecar: no framework or Grafana package.',
-            },
-          ],
+          regex: '/src/(?!review-model/)',
+          message: 'The sidecar imports only src/review-model/ of the plugin (docs/architecture.md, "Layout").',
         },
-      ],
+        { group: FRAMEWORKS, message: 'The sidecar does not ship the plugin’s frameworks.' },
+      ]),
     },
   },
   prettier,

@@ -87,7 +87,12 @@ export class Sidecar {
       onRebuilt: (n, history) => this.rebuilt.add(n, history),
     });
     this.exporter = new TempoExporter(
-      { endpoint: config.tempo.otlpEndpoint, headers: tempoHeaders(config), timeoutMs: config.tempo.timeoutMs },
+      {
+        endpoint: config.tempo.otlpEndpoint,
+        headers: tempoHeaders(config),
+        timeoutMs: config.tempo.timeoutMs,
+        gzip: config.tempo.exportGzip,
+      },
       { serviceName: config.serviceName, serverAddress: config.serverId },
     );
     this.drainer = new OutboxDrainer(this.store, this.exporter, config.export, metrics, log);

@@ -82,6 +82,8 @@ const tempoSchema = z
      * 10 MB search answer costs Tempo more time than the transfer it saves (bench:ui).
      */
     queryGzip: z.boolean().default(false),
+    /** gzip the OTLP export requests (span batches compress about tenfold; Tempo's receiver accepts gzip). */
+    exportGzip: z.boolean().default(true),
   })
   .strict()
   .default({
@@ -90,6 +92,7 @@ const tempoSchema = z
     headers: {},
     timeoutMs: 10_000,
     queryGzip: false,
+    exportGzip: true,
   });
 
 const exportSchema = z

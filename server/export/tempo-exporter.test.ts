@@ -1,64 +1,205 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
+import { gunzipSync } from 'node:zlib';
 import type { SpanRecord } from '../mapping/span-record.ts';
-import { referenceEncode } from './otlp-encoding.ts';
-import { TempoExporter } from './tempo-exporter.ts';
+import { TempoExporter, type ExportOutcome } from './tempo-exporter.ts';
 
-// The exporter's request bodies are views of one reused buffer. This checks, with a plain HTTP
-// listener that records what arrives (the Tempo integration test covers Tempo's answers), that
-// exports started together still send each batch's own bytes, one request at a time.
+// The export path through OpenTelemetry's OTLP/HTTP exporter, against a plain HTTP listener that
+// records what arrives and answers as told (the Tempo integration tests cover the real Tempo). The
+// request is decoded here with JSON.parse and gunzip, not with OpenTelemetry's code.
 
-const resource = { serviceName: 'gerrit', serverAddress: 's' };
+const resource = { serviceName: 'gerrit', serverAddress: 'review.example.org' };
+
+const record: SpanRecord = {
+  traceId: '0123456789abcdef0123456789abcdef',
+  spanId: '0123456789abcdef',
+  parentSpanId: 'fedcba9876543210',
+  name: 'review',
+  startMs: 1_700_000_000_123,
+  endMs: 1_700_000_060_456,
+  status: 'error',
+  attributes: {
+    'gerrit.reviewer': 'alice',
+    'gerrit.value': -1,
+    'gerrit.hashtags': ['a', 'b'],
+    'gerrit.wip': true,
+    'gerrit.comment.text': 'Ünïcødé ✓ '.repeat(20),
+    'x.ratio': 0.5,
+    'x.bigger': 2 ** 40 + 3,
+    'x.absent': undefined,
+  },
+};
 
 const batch = (first: number, size: number): SpanRecord[] =>
   Array.from({ length: size }, (_, i) => ({
+    ...record,
     traceId: (first + i).toString(16).padStart(32, '0'),
     spanId: (first + i).toString(16).padStart(16, '0'),
-    name: 'comment',
-    startMs: 1_700_000_000_000 + i,
-    endMs: 1_700_000_000_001 + i,
-    status: 'unset',
-    attributes: { 'gerrit.comment.text': `batch ${first} span ${i}`, 'gerrit.value': -1 },
+    parentSpanId: undefined,
+    attributes: { 'gerrit.comment.text': `batch ${first} span ${i}` },
   }));
 
-describe('TempoExporter', () => {
-  it('sends each batch’s own bytes when exports are started together, one request at a time', async () => {
-    const bodies: Buffer[] = [];
-    let inFlight = 0;
-    let maxInFlight = 0;
-    const server = createServer((req, res) => {
-      inFlight += 1;
-      maxInFlight = Math.max(maxInFlight, inFlight);
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        bodies.push(Buffer.concat(chunks));
-        // Answer a little later, so that an export not waiting for the answer would overlap.
-        setTimeout(() => {
-          inFlight -= 1;
-          res.end();
-        }, 50);
-      });
+interface Received {
+  headers: IncomingMessage['headers'];
+  body: OtlpJson;
+}
+
+interface OtlpJson {
+  resourceSpans: Array<{
+    resource: { attributes: KeyValue[] };
+    scopeSpans: Array<{
+      scope: { name: string };
+      spans: Array<{
+        traceId: string;
+        spanId: string;
+        parentSpanId?: string;
+        name: string;
+        startTimeUnixNano: string;
+        endTimeUnixNano: string;
+        status: { code?: number };
+        attributes: KeyValue[];
+      }>;
+    }>;
+  }>;
+}
+
+type KeyValue = { key: string; value: Record<string, unknown> };
+
+/** A listener answering each request with `answer(n)` (n from 0), recording what it got. */
+async function listener(answer: (n: number, res: ServerResponse) => void) {
+  const received: Received[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks);
+      const text = (req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString('utf8');
+      received.push({ headers: req.headers, body: JSON.parse(text) as OtlpJson });
+      answer(received.length - 1, res);
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/v1/traces`,
+    received,
+    close: () =>
+      new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+const exporterFor = (url: string, timeoutMs = 5000) =>
+  new TempoExporter({ endpoint: url, headers: { 'X-Scope-OrgID': 'team-a' }, timeoutMs }, resource);
+
+describe('TempoExporter', () => {
+  it('sends the spans as OTLP/HTTP JSON, gzipped, with the tenant header, ids, times and attributes', async () => {
+    const sink = await listener((_, res) => res.end('{}'));
     try {
-      const { port } = server.address() as AddressInfo;
-      const exporter = new TempoExporter(
-        { endpoint: `http://127.0.0.1:${port}/v1/traces`, headers: {}, timeoutMs: 5000 },
-        resource,
+      const exporter = exporterFor(sink.url);
+      assert.deepEqual(await exporter.export([record]), { kind: 'accepted' });
+      await exporter.shutdown();
+      const [{ headers, body }] = sink.received;
+      assert.equal(headers['content-type'], 'application/json');
+      assert.equal(headers['content-encoding'], 'gzip');
+      assert.equal(headers['x-scope-orgid'], 'team-a');
+      const [rs] = body.resourceSpans;
+      assert.deepEqual(Object.fromEntries(rs.resource.attributes.map((a) => [a.key, a.value.stringValue])), {
+        'service.name': 'gerrit',
+        'vcs.provider.name': 'gerrit',
+        'server.address': 'review.example.org',
+      });
+      const [span] = rs.scopeSpans[0].spans;
+      assert.equal(rs.scopeSpans[0].scope.name, 'reviewtrace-server');
+      assert.deepEqual(
+        [span.traceId, span.spanId, span.parentSpanId, span.name],
+        [record.traceId, record.spanId, record.parentSpanId, 'review'],
       );
+      assert.equal(span.startTimeUnixNano, '1700000000123000000');
+      assert.equal(span.endTimeUnixNano, '1700000060456000000');
+      assert.equal(span.status.code, 2, 'error');
+      const attrs = Object.fromEntries(span.attributes.map((a) => [a.key, a.value]));
+      assert.deepEqual(attrs['gerrit.reviewer'], { stringValue: 'alice' });
+      assert.deepEqual(attrs['gerrit.value'], { intValue: -1 });
+      assert.deepEqual(attrs['gerrit.wip'], { boolValue: true });
+      assert.deepEqual(attrs['x.ratio'], { doubleValue: 0.5 });
+      assert.deepEqual(attrs['x.bigger'], { intValue: 2 ** 40 + 3 });
+      assert.deepEqual(attrs['gerrit.hashtags'], {
+        arrayValue: { values: [{ stringValue: 'a' }, { stringValue: 'b' }] },
+      });
+      assert.equal(attrs['gerrit.comment.text'].stringValue, record.attributes['gerrit.comment.text']);
+      assert.equal('x.absent' in attrs, false, 'an undefined attribute is left out');
+    } finally {
+      await sink.close();
+    }
+  });
+
+  it('sends each batch’s own spans when exports run together', async () => {
+    const sink = await listener((_, res) => setTimeout(() => res.end('{}'), 30));
+    try {
+      const exporter = exporterFor(sink.url);
       const batches = [batch(0x100, 300), batch(0x900, 5), batch(0x2000, 120)];
       const outcomes = await Promise.all(batches.map((b) => exporter.export(b)));
       assert.deepEqual(outcomes, [{ kind: 'accepted' }, { kind: 'accepted' }, { kind: 'accepted' }]);
-      assert.equal(maxInFlight, 1);
-      assert.equal(bodies.length, 3);
-      bodies.forEach((body, i) => {
-        assert.ok(body.equals(Buffer.from(referenceEncode(batches[i], resource))), `batch ${i}`);
+      const sent = sink.received
+        .map((r) => r.body.resourceSpans[0].scopeSpans[0].spans.map((s) => s.spanId))
+        .sort((a, b) => a.length - b.length);
+      assert.deepEqual(
+        sent,
+        [batches[1], batches[2], batches[0]].map((b) => b.map((s) => s.spanId)),
+      );
+    } finally {
+      await sink.close();
+    }
+  });
+
+  it('says which failures are worth retrying', async () => {
+    const statuses = [400, 413, 500, 503];
+    const cases: Array<[number, ExportOutcome['kind'], string]> = [];
+    for (const status of statuses) {
+      const sink = await listener((_, res) => {
+        res.statusCode = status;
+        res.end(`refused with ${status}`);
+      });
+      try {
+        // 503 is retried by the exporter itself until the timeout; then the outbox retries later.
+        const outcome = await exporterFor(sink.url, 1500).export([record]);
+        cases.push([status, outcome.kind, outcome.kind === 'accepted' ? '' : outcome.reason]);
+        if (status === 503) {
+          assert.ok(sink.received.length >= 2, 'the exporter retried 503 itself');
+        }
+        if (status === 400 && outcome.kind !== 'accepted') {
+          assert.match(outcome.detail, /refused with 400/);
+        }
+      } finally {
+        await sink.close();
+      }
+    }
+    assert.deepEqual(cases, [
+      [400, 'rejected', 'http_400'],
+      [413, 'rejected', 'http_413'],
+      [500, 'retryable', 'http_500'],
+      [503, 'retryable', 'http_retries_exhausted'],
+    ]);
+
+    // Nobody listening, and a listener that never answers.
+    const gone = await listener(() => undefined);
+    const url = gone.url;
+    await gone.close();
+    assert.equal((await exporterFor(url, 800).export([record])).kind, 'retryable');
+    const silent = await listener(() => undefined);
+    try {
+      assert.deepEqual(await exporterFor(silent.url, 300).export([record]), {
+        kind: 'retryable',
+        reason: 'timeout',
+        detail: 'Request timed out',
       });
     } finally {
-      await new Promise<void>((r) => server.close(() => r()));
+      await silent.close();
     }
   });
 });
