@@ -33,6 +33,14 @@ export function demoSpanMs(changes: number, meanArrivalMs: number): number {
 /** The demo change with 40 patch sets. */
 export const MARATHON_CHANGE = 7;
 
+/**
+ * A demo change whose subject is markup and whose URL is a script: the page must show the subject
+ * as text and never render the URL as a link (e2e/specs/hostile-input.spec.ts).
+ */
+export const MARKUP_CHANGE = 11;
+export const MARKUP_SUBJECT = '<img src=x onerror="alert(1)"> Fix <b>bold</b> & "quoted" <script>alert(2)</script>';
+export const MARKUP_URL = 'javascript:alert(document.domain)';
+
 export type StreamEventJson = Record<string, unknown> & { type: string; eventCreatedOn: number };
 
 const PROJECTS = [
@@ -147,7 +155,8 @@ function changeStory(n: number, createdMs: number, r: () => number, url: string)
       reviewers.push(second);
     }
   }
-  const subject = `${pick(VERBS)} ${pick(NOUNS)}`;
+  const generatedSubject = `${pick(VERBS)} ${pick(NOUNS)}`;
+  const subject = n === MARKUP_CHANGE ? MARKUP_SUBJECT : generatedSubject;
   const changeId = `I${hex40(r)}`;
   const sec = (ms: number) => Math.floor(ms / 1000);
   const change = (status: string, extra: Record<string, unknown> = {}) => ({
@@ -157,7 +166,7 @@ function changeStory(n: number, createdMs: number, r: () => number, url: string)
     number: n,
     subject,
     owner: account(owner),
-    url: `${url}/c/${project}/+/${n}`,
+    url: n === MARKUP_CHANGE ? MARKUP_URL : `${url}/c/${project}/+/${n}`,
     createdOn: sec(createdMs),
     status,
     ...extra,

@@ -9,6 +9,7 @@ import { exploreTraceUrl } from '../../view-model/explore-url.ts';
 import { describeFailure } from '../../view-model/errors.ts';
 import { formatDateTime, formatDuration, statusLabel } from '../../view-model/format.ts';
 import { configPagePath } from '../../view-model/api-query.ts';
+import { httpLink } from '../../view-model/safe-link.ts';
 import { TimelineChart } from './TimelineChart.tsx';
 import type { ChangeDetailState } from './useChangeDetail.ts';
 
@@ -90,9 +91,9 @@ export function TimelinePanel({ changeNumber, detail, tempoDatasourceUid, timeZo
             </div>
             <div className={styles.actions}>
               <ExploreLink exploreUrl={exploreUrl} partial={change.source === 'overlay'} />
-              {change.url && (
+              {httpLink(change.url) && (
                 <LinkButton
-                  href={change.url}
+                  href={httpLink(change.url)}
                   target="_blank"
                   rel="noopener noreferrer"
                   icon="external-link-alt"
