@@ -80,9 +80,13 @@ export async function startDemoSidecar(
   env: Record<string, string> = {},
 ): Promise<DemoSidecar> {
   mkdirSync(dir, { recursive: true });
+  const changesAt = args.indexOf('--changes');
+  // A big demo history spans years (one change every 2 hours): let the API serve its whole range.
+  const rangeDays = changesAt >= 0 ? Math.ceil(demoRangeMs(Number(args[changesAt + 1])) / 86_400_000) + 2 : 0;
   const sidecar = await SidecarProcess.start(
     ['demo', ...args],
     {
+      ...(rangeDays > 731 ? { REVIEWTRACE_QUERY__MAX_RANGE_DAYS: String(rangeDays) } : {}),
       REVIEWTRACE_DATABASE_PATH: join(dir, `${name}.db`),
       REVIEWTRACE_DATA_DIR: dir,
       REVIEWTRACE_TEMPO__OTLP_ENDPOINT: tempo.otlpEndpoint,

@@ -27,7 +27,9 @@ export async function demoCommand(options: DemoOptions): Promise<void> {
   const sidecar = sidecarOrExit(config, log, options);
   const server = await startHttpServer(
     sidecar,
-    createQueryApi(sidecar.queries, sidecar.serviceMaps, sidecar.reviewLoads),
+    createQueryApi(sidecar.queries, sidecar.serviceMaps, sidecar.reviewLoads, sidecar.log, {
+      maxRangeDays: sidecar.config.query.maxRangeDays,
+    }),
   );
   sidecar.drainer.start();
   const changes = Number(options.changes);

@@ -13,7 +13,9 @@ export async function runCommand(options: CommonOptions): Promise<void> {
   const sidecar = sidecarOrExit(config, log, options);
   const server = await startHttpServer(
     sidecar,
-    createQueryApi(sidecar.queries, sidecar.serviceMaps, sidecar.reviewLoads),
+    createQueryApi(sidecar.queries, sidecar.serviceMaps, sidecar.reviewLoads, sidecar.log, {
+      maxRangeDays: sidecar.config.query.maxRangeDays,
+    }),
   );
   log.info(
     {

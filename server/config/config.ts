@@ -159,9 +159,11 @@ const configSchema = z
         cacheSeconds: z.number().int().min(0).default(15),
         /** The range's Tempo search is split into this many time slices, searched in parallel. */
         searchSlices: z.number().int().min(1).max(16).default(2),
+        /** The longest range one request of the Code Review page may ask for, in days. */
+        maxRangeDays: z.number().int().min(1).max(36_500).default(731),
       })
       .strict()
-      .default({ maxChanges: 20_000, cacheSeconds: 15, searchSlices: 2 }),
+      .default({ maxChanges: 20_000, cacheSeconds: 15, searchSlices: 2, maxRangeDays: 731 }),
     http: z
       .object({
         host: z.string().min(1).default('0.0.0.0'),

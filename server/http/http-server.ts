@@ -103,9 +103,10 @@ export function startHttpServer(sidecar: Sidecar, api?: ApiHandler): Promise<Ser
       sendError(res, 'not_found', `No route for ${req.method} ${url.pathname}`);
     };
     handle().catch((err: Error) => {
-      sidecar.log.error({ err: err.message, path: url.pathname }, 'HTTP handler failed');
+      sidecar.log.error({ err: err.message, stack: err.stack, path: url.pathname }, 'HTTP handler failed');
       if (!res.headersSent) {
-        sendError(res, 'internal', err.message);
+        // The browser gets the code; the detail (which can name files, queries and addresses) is logged.
+        sendError(res, 'internal', 'The sidecar failed to answer this request; its log says why.');
       } else {
         res.end();
       }

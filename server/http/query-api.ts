@@ -7,13 +7,18 @@ import type { ChangeQueryService } from '../query/change-query.ts';
 import type { ReviewLoadService } from '../query/review-load-query.ts';
 import type { ServiceMapService } from '../query/service-map-query.ts';
 import { TempoQueryError } from '../query/tempo-reader.ts';
+import type { Logger } from '../observability/logger.ts';
 import { sendError, sendJson, type ApiHandler } from './http-server.ts';
 
 // GET /api/changes, GET /api/changes/{number}, GET /api/waiting, GET /api/trends and GET /api/load: the Code Review page's data
 // (contract in src/review-model/code-review-api.ts); GET /api/servicemap: the service-map panel's.
 // Parameters are validated; errors say which one and why.
 
-const many = z.array(z.string().min(1)).optional();
+/** Values of one filter list, and the length of one value. */
+const MAX_FILTER_VALUES = 50;
+const MAX_VALUE_LENGTH = 300;
+
+const many = z.array(z.string().min(1).max(MAX_VALUE_LENGTH)).max(MAX_FILTER_VALUES).optional();
 /** The list's range and filters: what the list, the "Waiting on" view and the trends all follow. */
 const filterFields = {
   from: z.coerce.number().int().nonnegative(),
@@ -29,6 +34,14 @@ const filterFields = {
 };
 const toNotBeforeFrom = (q: { from: number; to: number }) => q.to >= q.from;
 const TO_BEFORE_FROM = { message: 'to must not be before from', path: ['to'] };
+
+/**
+ * What the browser is told when Tempo failed: plain advice, never Tempo's answer or addresses (they
+ * go to the sidecar's log).
+ */
+export const TEMPO_UNREACHABLE_ADVICE =
+  'The sidecar could not query Tempo. Check that Tempo is running and reachable from the sidecar (tempo.queryUrl); the sidecar’s log says what failed.';
+const TEMPO_REFUSED_QUERY = 'Tempo refused the query: check the TraceQL filter’s syntax.';
 
 const listQuery = z
   .object({
@@ -106,12 +119,48 @@ function paramsOf(url: URL): Record<string, unknown> {
   return out;
 }
 
+export interface QueryApiOptions {
+  /** The longest range one request of the Code Review page may ask for (`query.maxRangeDays`). */
+  maxRangeDays: number;
+}
+
 export function createQueryApi(
   service: ChangeQueryService,
   serviceMaps: ServiceMapService,
   loads: ReviewLoadService,
+  log: Logger,
+  options: QueryApiOptions,
   now: () => number = Date.now,
 ): ApiHandler {
+  /** True (and answered 400) when the range is longer than allowed. */
+  const tooLong = (res: ServerResponse, q: { from: number; to: number }) => {
+    if (q.to - q.from <= options.maxRangeDays * 86_400_000) {
+      return false;
+    }
+    sendError(
+      res,
+      'bad_request',
+      `Bad query parameters: to: the range must be at most ${options.maxRangeDays} days (query.maxRangeDays)`,
+    );
+    return true;
+  };
+  /** Logs Tempo's own words and answers the browser with plain advice. */
+  const tempoFailed = (res: ServerResponse, path: string, err: TempoQueryError) => {
+    log.warn({ err: err.message, path }, 'Tempo query failed');
+    sendError(
+      res,
+      err.badQuery ? 'bad_request' : 'tempo_unreachable',
+      err.badQuery ? TEMPO_REFUSED_QUERY : TEMPO_UNREACHABLE_ADVICE,
+    );
+  };
+  /** The same for an answer that carries a Tempo failure beside what it could still answer. */
+  const withoutTempoDetail = <T extends { tempoError?: string }>(path: string, part: T): T => {
+    if (part.tempoError === undefined) {
+      return part;
+    }
+    log.warn({ err: part.tempoError, path }, 'Tempo query failed; answering from the sidecar alone');
+    return { ...part, tempoError: TEMPO_UNREACHABLE_ADVICE };
+  };
   return async (req: IncomingMessage, url: URL, res: ServerResponse) => {
     if (req.method !== 'GET') {
       return false;
@@ -126,7 +175,7 @@ export function createQueryApi(
         sendJson(res, 200, await serviceMaps.map(parsed.data, now()));
       } catch (err) {
         if (err instanceof TempoQueryError) {
-          sendError(res, err.badQuery ? 'bad_request' : 'tempo_unreachable', err.message);
+          tempoFailed(res, url.pathname, err);
           return true;
         }
         throw err;
@@ -139,6 +188,9 @@ export function createQueryApi(
         badQuery(res, parsed.error);
         return true;
       }
+      if (tooLong(res, parsed.data)) {
+        return true;
+      }
       sendJson(res, 200, service.waiting(parsed.data, now()));
       return true;
     }
@@ -146,6 +198,9 @@ export function createQueryApi(
       const parsed = listQuery.safeParse(paramsOf(url));
       if (!parsed.success) {
         badQuery(res, parsed.error);
+        return true;
+      }
+      if (tooLong(res, parsed.data)) {
         return true;
       }
       sendJson(res, 200, await service.trends(parsed.data, now()));
@@ -157,7 +212,10 @@ export function createQueryApi(
         badQuery(res, parsed.error);
         return true;
       }
-      sendJson(res, 200, await loads.load(parsed.data, now()));
+      if (tooLong(res, parsed.data)) {
+        return true;
+      }
+      sendJson(res, 200, withoutTempoDetail(url.pathname, await loads.load(parsed.data, now())));
       return true;
     }
     if (url.pathname === '/api/changes') {
@@ -166,8 +224,12 @@ export function createQueryApi(
         badQuery(res, parsed.error);
         return true;
       }
+      if (tooLong(res, parsed.data)) {
+        return true;
+      }
       const q: ChangeListQuery = parsed.data;
-      sendJson(res, 200, await service.list(q, now()));
+      const list = await service.list(q, now());
+      sendJson(res, 200, { ...list, sources: withoutTempoDetail(url.pathname, list.sources) });
       return true;
     }
     const m = /^\/api\/changes\/(\d+)$/.exec(url.pathname);
@@ -181,7 +243,7 @@ export function createQueryApi(
         }
       } catch (err) {
         if (err instanceof TempoQueryError) {
-          sendError(res, 'tempo_unreachable', err.message);
+          tempoFailed(res, url.pathname, err);
           return true;
         }
         throw err;

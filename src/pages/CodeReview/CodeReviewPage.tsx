@@ -119,9 +119,9 @@ export default function CodeReviewPage({ meta }: Props) {
         {current?.sources.tempo === 'error' && (
           <div data-testid={testIds.codeReview.tempoWarning}>
             <Alert severity="warning" title="Tempo could not be searched">
-              {current.sources.tempoError ?? 'The sidecar could not query Tempo.'} Only open changes from the sidecar’s
-              live state are shown ({formatCount(current.sources.overlay)}). Check that Tempo is running and reachable
-              from the sidecar.
+              Only open changes from the sidecar’s live state are shown ({formatCount(current.sources.overlay)}).{' '}
+              {current.sources.tempoError ??
+                'Check that Tempo is running and reachable from the sidecar (tempo.queryUrl); the sidecar’s log says what failed.'}
             </Alert>
           </div>
         )}
