@@ -1,5 +1,6 @@
 import { startHttpServer } from '../http/http-server.ts';
 import { createQueryApi } from '../http/query-api.ts';
+import { DEMO_API_TOKEN } from '../config/config.ts';
 import { loadOrExit, sidecarOrExit, untilSignal, type CommonOptions } from './common.ts';
 
 export async function runCommand(options: CommonOptions): Promise<void> {
@@ -7,6 +8,12 @@ export async function runCommand(options: CommonOptions): Promise<void> {
   if (!config.gerrit.ssh) {
     log.error(
       'gerrit.ssh is not configured: nothing to follow. Configure Gerrit (see docs/configuration.md) or run `reviewtrace-server demo`.',
+    );
+    process.exit(2);
+  }
+  if (config.http.apiToken === DEMO_API_TOKEN) {
+    process.stderr.write(
+      'http.apiToken: the demo token of docker-compose.yaml is public; set your own (16+ characters) in REVIEWTRACE_API_TOKEN (compose) or REVIEWTRACE_HTTP__API_TOKEN\n',
     );
     process.exit(2);
   }

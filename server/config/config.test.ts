@@ -63,6 +63,32 @@ describe('loadConfig', () => {
     assert.match(p.find((x) => x.startsWith('tempo.otlpEndpoint')) ?? '', /URL.*got "not a url"/i);
   });
 
+  it('names a secret key that is wrong, never its value', () => {
+    const secret = 'sh0rt-s3cret';
+    const p = problems(() =>
+      loadConfig({
+        file: file(
+          'secrets.yaml',
+          'gerrit:\n  http:\n    url: https://g/\n    username: rt\n    password: 12345678\n  ssh:\n    host: g\n    username: rt\n    privateKeyFile: /k\n    passphrase: 987654321\n    hostKey:\n      knownHostsFile: /kh\ntempo:\n  headers:\n    x-api-key: 55555555\n',
+        ),
+        env: { REVIEWTRACE_HTTP__API_TOKEN: secret },
+      }),
+    );
+    const text = p.join('\n');
+    for (const key of ['http.apiToken', 'gerrit.http.password', 'gerrit.ssh.passphrase', 'tempo.headers.x-api-key']) {
+      assert.ok(text.includes(key), `${key} is named in:\n${text}`);
+    }
+    assert.match(text, /http\.apiToken: at least 16 characters \(got a 12-character secret, not shown\)/);
+    for (const value of [secret, '12345678', '987654321', '55555555']) {
+      assert.ok(!text.includes(value), `${value} is not shown in:\n${text}`);
+    }
+    const yaml = problems(() =>
+      loadConfig({ file: file('broken.yaml', 'http:\n  apiToken: [supersecret-token-value\n'), env: {} }),
+    );
+    assert.match(yaml[0], /not valid YAML/);
+    assert.ok(!yaml[0].includes('supersecret'), yaml[0]);
+  });
+
   it('rejects unknown keys, an SSH setup without a host key policy, and bad regexes', () => {
     assert.match(
       problems(() => loadConfig({ file: file('typo.yaml', 'tempo:\n  otlpEndpiont: x\n'), env: {} }))[0],

@@ -199,6 +199,30 @@ export function canonicalServerId(host: string): string {
 }
 export type SshConfig = z.infer<typeof sshSchema>;
 
+/**
+ * The API token docker-compose.yaml uses when REVIEWTRACE_API_TOKEN is not set: public, so `run`
+ * (a real Gerrit) refuses it.
+ */
+export const DEMO_API_TOKEN = 'reviewtrace-demo-token-change-me';
+
+/**
+ * Keys whose values are secrets: a configuration error names the key and what is expected, never
+ * the value (it would land in terminals and logs).
+ */
+const SECRET_KEY = /(token|password|passphrase|secret|credential|authorization|api_?key)/i;
+
+export function isSecretPath(path: readonly PropertyKey[]): boolean {
+  // Every value of tempo.headers may be a credential (an API key, a bearer token).
+  return path.some((p) => SECRET_KEY.test(String(p))) || (path[0] === 'tempo' && path[1] === 'headers');
+}
+
+function shownValue(path: readonly PropertyKey[], value: unknown): string {
+  if (!isSecretPath(path)) {
+    return JSON.stringify(value);
+  }
+  return typeof value === 'string' ? `a ${value.length}-character secret, not shown` : 'a secret, not shown';
+}
+
 export class ConfigError extends Error {
   readonly problems: string[];
   constructor(problems: string[]) {
@@ -296,7 +320,7 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
         : undefined;
   }
   const shown =
-    issue.code === 'unrecognized_keys' ? '' : ` (got ${got === undefined ? 'nothing' : JSON.stringify(got)})`;
+    issue.code === 'unrecognized_keys' ? '' : ` (got ${got === undefined ? 'nothing' : shownValue(issue.path, got)})`;
   if (issue.code === 'unrecognized_keys') {
     return `${key}: unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}; check the spelling against docs/configuration.md`;
   }
@@ -324,7 +348,9 @@ export function loadConfig(options: LoadOptions = {}): Config {
     try {
       fromFile = parseYaml(text) ?? {};
     } catch (err) {
-      throw new ConfigError([`config file ${file}: not valid YAML (${(err as Error).message})`]);
+      // The parser's message goes on with the offending line, which may hold a secret: its first line
+      // says where.
+      throw new ConfigError([`config file ${file}: not valid YAML (${(err as Error).message.split('\n')[0]})`]);
     }
     if (typeof fromFile !== 'object' || Array.isArray(fromFile)) {
       throw new ConfigError([`config file ${file}: expected a YAML mapping at the top level`]);

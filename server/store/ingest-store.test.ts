@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -20,6 +20,17 @@ const span = (id: string): SpanRecord => ({
 });
 
 describe('IngestStore (real SQLite file)', () => {
+  it('keeps its directory and files owner-only', () => {
+    const path = join(dir, 'private', 'nested', 'owner.db');
+    const store = new IngestStore(path);
+    store.enqueueSpans([span('1')], 0);
+    const mode = (p: string) => statSync(p).mode & 0o777;
+    assert.equal(mode(join(dir, 'private', 'nested')), 0o700);
+    assert.equal(mode(path), 0o600);
+    assert.equal(mode(`${path}-wal`), 0o600, 'the write-ahead log too');
+    store.close();
+  });
+
   it('enqueues each span id once, ever, across reopenings', () => {
     const path = join(dir, 'ledger.db');
     let store = new IngestStore(path);

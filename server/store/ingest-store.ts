@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { reviveOpenChange, type OpenChange } from '../mapping/change-mapper.ts';
@@ -64,9 +64,14 @@ export class IngestStore {
   constructor(path: string) {
     this.path = path;
     if (path !== ':memory:') {
-      mkdirSync(dirname(path), { recursive: true });
+      // Owner-only: the database holds names, emails and comment text.
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     }
     this.db = new DatabaseSync(path);
+    if (path !== ':memory:') {
+      // SQLite creates the -wal and -shm files with the database file's mode.
+      chmodSync(path, 0o600);
+    }
     this.db.exec(`
       PRAGMA journal_mode = WAL;
       PRAGMA synchronous = NORMAL;

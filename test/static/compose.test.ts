@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 import { Ajv2019 } from 'ajv/dist/2019.js';
-import { loadConfig } from '../../server/config/config.ts';
+import { DEMO_API_TOKEN, loadConfig } from '../../server/config/config.ts';
 import {
   at,
   cliCommands,
@@ -257,6 +257,8 @@ describe('docker-compose.yaml', () => {
       containerEnv(service(composeFor(runHost), 'grafana')).REVIEWTRACE_API_TOKEN,
       runHost.REVIEWTRACE_API_TOKEN,
     );
+    // Without REVIEWTRACE_API_TOKEN, the demo token: the one `run` refuses.
+    assert.equal(containerEnv(service(composeFor(demoHost), 'sidecar')).REVIEWTRACE_HTTP__API_TOKEN, DEMO_API_TOKEN);
   });
 
   it('agrees on ports: sidecar http.port, Tempo OTLP and HTTP, Grafana', () => {

@@ -161,7 +161,7 @@ describe('server/Dockerfile', () => {
     assert.ok(limitMb > 256 && limitMb < 320, `heap limit ${limitMb} MB reflects the flags`);
   });
 
-  it('starts reviewtrace-server with a real command (demo by default)', () => {
+  it('starts reviewtrace-server with a real command (run by default: never demo data on its own)', () => {
     const [entrypoint] = inFinal('ENTRYPOINT');
     const entry = execForm(entrypoint.args);
     assert.deepEqual(entry, ['node', 'server/bin/reviewtrace-server.ts']);
@@ -169,7 +169,7 @@ describe('server/Dockerfile', () => {
     assert.equal(obj(readJson('package.json'), 'bin')['reviewtrace-server'], entry[1]);
     const [cmd] = inFinal('CMD');
     const args = execForm(cmd.args);
-    assert.deepEqual(args, ['demo']);
+    assert.deepEqual(args, ['run']);
     assert.ok(cliCommands().includes(args[0]), `${args[0]} is one of ${cliCommands().join(', ')}`);
   });
 
