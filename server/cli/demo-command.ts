@@ -26,6 +26,8 @@ export async function demoCommand(options: DemoOptions): Promise<void> {
   const { config, log } = loadOrExit(options);
   const sidecar = sidecarOrExit(config, log, options);
   const server = await startHttpServer(sidecar, createQueryApi(sidecar.queries, sidecar.serviceMaps));
+  // The query API is served: fill the change index from Tempo if this database lacks it.
+  sidecar.changeIndex.start();
   sidecar.drainer.start();
   const changes = Number(options.changes);
   const seed = Number(options.seed);
