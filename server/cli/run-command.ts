@@ -13,7 +13,7 @@ export async function runCommand(options: CommonOptions): Promise<void> {
   const sidecar = sidecarOrExit(config, log, options);
   const server = await startHttpServer(sidecar, createQueryApi(sidecar.queries, sidecar.serviceMaps));
   // The query API is served: fill the change index from Tempo if this database lacks it.
-  sidecar.changeIndex.start();
+  void sidecar.changeIndex.start();
   log.info(
     {
       http: server.address(),

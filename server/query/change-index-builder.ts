@@ -61,16 +61,24 @@ export class ChangeIndexBuilder {
     return state === 'rebuilding' ? { state, rebuildProgress: this.progress ?? 0, changes } : { state, changes };
   }
 
-  /** Rebuilds the index now if it needs it (retrying until it completes), and prunes it every hour. */
-  start(): void {
+  /**
+   * Rebuilds the index now if it needs it (retrying until it completes), and prunes it every hour.
+   * Resolves when the first attempt has ended, whatever its outcome.
+   */
+  start(): Promise<void> {
     if (!this.options.enabled) {
-      return;
+      return Promise.resolve();
     }
     this.prune(Date.now());
     this.pruneTimer ??= setInterval(() => this.prune(Date.now()), PRUNE_EVERY_MS);
     this.pruneTimer.unref();
     this.metrics.changeIndexRebuildProgress.set(this.store.changeIndexState().state === 'ready' ? 1 : 0);
     this.rebuildIfNeeded();
+    return this.idleOnce();
+  }
+
+  private async idleOnce(): Promise<void> {
+    await this.running;
   }
 
   /** Resolves when no rebuild is running (tests, shutdown). */
@@ -180,7 +188,7 @@ export class ChangeIndexBuilder {
     this.store.setChangeIndexState({ state: 'ready', builtAtMs: Date.now() });
     this.progress = undefined;
     this.metrics.changeIndexRebuildProgress.set(1);
-    this.prune(Date.now());
+    this.prune(nowMs);
     this.log.info(
       { roots: changes, searches, indexed: this.store.indexedChangeCount(), ms: Date.now() - startedMs },
       'Rebuilt the change index from Tempo: the list reads closed changes from it',

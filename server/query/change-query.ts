@@ -64,6 +64,8 @@ export class ChangeQueryService {
   private readonly mapper: ChangeMapper;
   private readonly options: QueryOptions;
   private readonly cache = new Map<string, { atMs: number; rows: Promise<ClosedRows> }>();
+  /** List rows of the index's rows, which the store shares between requests until they change. */
+  private readonly indexedSummaries = new WeakMap<IndexedRoot, ChangeSummary | null>();
 
   constructor(tempo: TempoReader, store: IngestStore, mapper: ChangeMapper, options: QueryOptions) {
     this.tempo = tempo;
@@ -318,14 +320,24 @@ export class ChangeQueryService {
     const closedFrom = this.indexServes(fromMs, nowMs) ? 'index' : 'tempo';
     if (closedFrom === 'index') {
       for (const row of this.store.indexedRoots(fromMs, toMs)) {
-        this.addClosed(byNumber, row);
+        let summary = this.indexedSummaries.get(row);
+        if (summary === undefined) {
+          summary = this.fromRoot(row, row.submittedMs) ?? null;
+          this.indexedSummaries.set(row, summary);
+        }
+        if (summary) {
+          byNumber.set(summary.number, summary);
+        }
       }
     } else {
       try {
         const { roots, submits } = await this.closedRows(fromMs, toMs, nowMs);
         const submittedAt = new Map(submits.map((r) => [r.traceId, r.startMs]));
         for (const row of roots) {
-          this.addClosed(byNumber, { ...row, submittedMs: submittedAt.get(row.traceId) });
+          const summary = this.fromRoot(row, submittedAt.get(row.traceId));
+          if (summary) {
+            byNumber.set(summary.number, summary);
+          }
         }
       } catch (err) {
         tempoError = (err as Error).message;
@@ -340,13 +352,6 @@ export class ChangeQueryService {
       byNumber.set(c.number, this.fromOpen(c, nowMs));
     }
     return { changes: [...byNumber.values()], tempoError, overlay: open.length, closedFrom };
-  }
-
-  private addClosed(byNumber: Map<number, ChangeSummary>, row: IndexedRoot): void {
-    const s = this.fromRoot(row, row.submittedMs);
-    if (s) {
-      byNumber.set(s.number, s);
-    }
   }
 
   /** What the answer says about where its closed changes came from. */

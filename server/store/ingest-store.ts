@@ -71,12 +71,26 @@ export class IngestStore {
     deadLetterCount: StatementSync;
     indexRoot: StatementSync;
     indexSubmit: StatementSync;
-    indexedRange: StatementSync;
+    indexedAll: StatementSync;
+    dataVersion: StatementSync;
     indexCount: StatementSync;
     indexPruneRoots: StatementSync;
     indexPruneSubmits: StatementSync;
   };
   private depthCache: OutboxDepth | undefined;
+  /**
+   * The change index in memory, read from the table once and then kept up to date by this
+   * process's own writes: reading and parsing 20,000 rows per list request would cost most of it.
+   * Reloaded when another process (a backfill beside the sidecar) has written the database.
+   */
+  private indexCache:
+    | {
+        dataVersion: number;
+        roots: Map<number, IndexedRoot>;
+        numberOfTrace: Map<string, number>;
+        submits: Map<string, number>;
+      }
+    | undefined;
   private inTransaction = false;
 
   constructor(path: string) {
@@ -129,10 +143,11 @@ export class IngestStore {
       indexSubmit: this.db.prepare(
         'INSERT INTO change_submit (trace_id, submitted_ms) VALUES (?, ?) ON CONFLICT(trace_id) DO UPDATE SET submitted_ms = MAX(submitted_ms, excluded.submitted_ms)',
       ),
-      // Closed changes whose life overlaps [from, to].
-      indexedRange: this.db.prepare(
-        'SELECT s.trace_id, s.start_ms, s.end_ms, s.attributes, m.submitted_ms FROM change_summary s LEFT JOIN change_submit m ON m.trace_id = s.trace_id WHERE s.end_ms >= ? AND s.start_ms <= ?',
+      indexedAll: this.db.prepare(
+        'SELECT s.number, s.trace_id, s.start_ms, s.end_ms, s.attributes FROM change_summary s',
       ),
+      // Changes when another connection commits (PRAGMA data_version), not with this one's writes.
+      dataVersion: this.db.prepare('PRAGMA data_version'),
       indexCount: this.db.prepare('SELECT COUNT(*) AS n FROM change_summary'),
       indexPruneRoots: this.db.prepare('DELETE FROM change_summary WHERE end_ms < ?'),
       indexPruneSubmits: this.db.prepare('DELETE FROM change_submit WHERE submitted_ms < ?'),
@@ -161,6 +176,7 @@ export class IngestStore {
     } catch (err) {
       this.db.exec('ROLLBACK');
       this.depthCache = undefined;
+      this.indexCache = undefined;
       throw err;
     } finally {
       this.inTransaction = false;
@@ -211,7 +227,7 @@ export class IngestStore {
     }
     const generation = rootGeneration(row);
     const projected = indexedRootRow(row);
-    this.stmts.indexRoot.run(
+    const written = this.stmts.indexRoot.run(
       number,
       row.traceId,
       row.startMs,
@@ -219,6 +235,11 @@ export class IngestStore {
       generation,
       JSON.stringify(projected.attributes),
     );
+    const cache = this.indexCache;
+    if (cache && Number(written.changes) > 0) {
+      cache.roots.set(number, { ...projected, submittedMs: cache.submits.get(row.traceId) });
+      cache.numberOfTrace.set(row.traceId, number);
+    }
     if (generation > 1 && !this.hasLaterGenerationRoots()) {
       // The Tempo search path asks for later roots only once one is known (rebuilds see them first).
       this.markLaterGenerationRoots();
@@ -228,24 +249,65 @@ export class IngestStore {
   /** Records that the change of this trace was submitted at `atMs` (a submit span). */
   indexSubmit(traceId: string, atMs: number): void {
     this.stmts.indexSubmit.run(traceId, atMs);
+    const cache = this.indexCache;
+    if (cache) {
+      const submittedMs = Math.max(atMs, cache.submits.get(traceId) ?? atMs);
+      cache.submits.set(traceId, submittedMs);
+      const number = cache.numberOfTrace.get(traceId);
+      const root = number === undefined ? undefined : cache.roots.get(number);
+      if (number !== undefined && root) {
+        cache.roots.set(number, { ...root, submittedMs });
+      }
+    }
   }
 
-  /** The indexed closed changes whose life (created → closed) overlaps [fromMs, toMs]. */
-  indexedRoots(fromMs: number, toMs: number): IndexedRoot[] {
-    const rows = this.stmts.indexedRange.all(fromMs, toMs) as {
+  /**
+   * The indexed closed changes whose life (created → closed) overlaps [fromMs, toMs]. The rows are
+   * shared between calls until they change: callers must not modify them.
+   */
+  indexedRoots(fromMs: number, toMs: number): readonly IndexedRoot[] {
+    const out: IndexedRoot[] = [];
+    for (const root of this.loadedIndex().roots.values()) {
+      if (root.endMs >= fromMs && root.startMs <= toMs) {
+        out.push(root);
+      }
+    }
+    return out;
+  }
+
+  private loadedIndex(): NonNullable<IngestStore['indexCache']> {
+    const dataVersion = Number((this.stmts.dataVersion.get() as { data_version: number }).data_version);
+    if (this.indexCache?.dataVersion === dataVersion) {
+      return this.indexCache;
+    }
+    const submits = new Map<string, number>();
+    for (const r of this.db.prepare('SELECT trace_id, submitted_ms FROM change_submit').all() as {
+      trace_id: string;
+      submitted_ms: number;
+    }[]) {
+      submits.set(r.trace_id, Number(r.submitted_ms));
+    }
+    const roots = new Map<number, IndexedRoot>();
+    const numberOfTrace = new Map<string, number>();
+    for (const r of this.stmts.indexedAll.all() as {
+      number: number;
       trace_id: string;
       start_ms: number;
       end_ms: number;
       attributes: string;
-      submitted_ms: number | null;
-    }[];
-    return rows.map((r) => ({
-      traceId: r.trace_id,
-      startMs: Number(r.start_ms),
-      endMs: Number(r.end_ms),
-      attributes: JSON.parse(r.attributes) as IndexedRoot['attributes'],
-      submittedMs: r.submitted_ms === null ? undefined : Number(r.submitted_ms),
-    }));
+    }[]) {
+      const number = Number(r.number);
+      roots.set(number, {
+        traceId: r.trace_id,
+        startMs: Number(r.start_ms),
+        endMs: Number(r.end_ms),
+        attributes: JSON.parse(r.attributes) as IndexedRoot['attributes'],
+        submittedMs: submits.get(r.trace_id),
+      });
+      numberOfTrace.set(r.trace_id, number);
+    }
+    this.indexCache = { dataVersion, roots, numberOfTrace, submits };
+    return this.indexCache;
   }
 
   indexedChangeCount(): number {
@@ -256,7 +318,10 @@ export class IngestStore {
   pruneIndex(beforeMs: number): number {
     return this.transaction(() => {
       const roots = Number(this.stmts.indexPruneRoots.run(beforeMs).changes);
-      this.stmts.indexPruneSubmits.run(beforeMs);
+      const submits = Number(this.stmts.indexPruneSubmits.run(beforeMs).changes);
+      if (roots + submits > 0) {
+        this.indexCache = undefined;
+      }
       return roots;
     });
   }
