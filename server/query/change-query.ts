@@ -29,8 +29,6 @@ type AttributeValue = SpanRow['attributes'][string];
 // summarised. The Tempo search result is cached briefly, so paging through 5,000 changes costs one
 // search.
 
-const SELECT = LIST_ROOT_ATTRIBUTES;
-
 /** Waits before asking Tempo again when a whole range came back without a closed change. */
 const EMPTY_RETRY_MS = [250, 750];
 
@@ -154,7 +152,9 @@ export class ChangeQueryService {
     const slices = timeSlices(fromMs, toMs, this.options.searchSlices ?? 1);
     const searchAll = () =>
       Promise.all(
-        slices.map(([from, to]) => this.tempo.searchSpans('change', from, to, SELECT, maxChanges, serviceName)),
+        slices.map(([from, to]) =>
+          this.tempo.searchSpans('change', from, to, LIST_ROOT_ATTRIBUTES, maxChanges, serviceName),
+        ),
       );
     let answers = await searchAll();
     // Tempo can answer nothing for a moment while it moves a block out of the ingester (bench:ui
@@ -185,7 +185,7 @@ export class ChangeQueryService {
       'change',
       fromMs,
       toMs,
-      [...SELECT, Attr.rootGeneration],
+      [...LIST_ROOT_ATTRIBUTES, Attr.rootGeneration],
       maxChanges,
       serviceName,
       `span.${Attr.rootGeneration} > 1`,
@@ -382,7 +382,7 @@ export class ChangeQueryService {
     return waitingQueues(filterChanges(open, { ...q, status: 'open' }), nowMs);
   }
 
-  /** The review figures per day or week, under the list's filters (the list's cached Tempo search). */
+  /** The review figures per day or week, under the list's filters (closed changes read as the list reads them). */
   async trends(q: ChangeListQuery, nowMs: number): Promise<TrendsResponse> {
     const { changes } = await this.changesInRange(q.from, q.to, nowMs);
     return reviewTrends(filterChanges(changes, q), q, nowMs);
