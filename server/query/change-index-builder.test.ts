@@ -258,4 +258,36 @@ describe('change index vs the Tempo search path', () => {
     );
     await builder.stop();
   });
+
+  it('searches the hour before a rebuild again later, for roots Tempo could not show yet', async () => {
+    const tempo = new TempoModel();
+    tempo.spans.push(...closedChanges(5));
+    const store = new IngestStore(':memory:');
+    const builder = new ChangeIndexBuilder(
+      service(tempo, store, true),
+      store,
+      new SidecarMetrics(),
+      createLogger('silent'),
+      {
+        enabled: true,
+        retentionMs: 365 * DAY,
+        sliceMs: 30 * DAY,
+        recheckAfterMs: 1,
+      },
+    );
+    await builder.rebuild(NOW);
+    assert.equal(store.indexedChangeCount(), 5);
+    // Exported by a lost database just before the rebuild, searchable in Tempo only now.
+    const [late] = closedChanges(6).filter((span) => span.name === 'change' && span.traceId === traceOf(6));
+    tempo.spans.push({ ...late, startMs: NOW - 40 * 60_000, endMs: NOW - 30 * 60_000 });
+    const deadline = Date.now() + 5000;
+    while (store.indexedChangeCount() < 6 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    assert.deepEqual(
+      store.indexedRoots(NOW - DAY, NOW).map((r) => r.attributes[Attr.changeNumber]),
+      ['6'],
+    );
+    await builder.stop();
+  });
 });

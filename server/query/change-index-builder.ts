@@ -2,7 +2,7 @@ import type { ChangeIndexStatus } from '../../src/review-model/code-review-api.t
 import type { Logger } from '../observability/logger.ts';
 import type { SidecarMetrics } from '../observability/metrics.ts';
 import type { IngestStore } from '../store/ingest-store.ts';
-import type { ChangeQueryService } from './change-query.ts';
+import type { ChangeQueryService, ClosedRows } from './change-query.ts';
 
 // Fills the change index from Tempo when the database does not have it complete (a new database, or
 // one from a version without the index), and keeps it within its retention. Until a rebuild has
@@ -17,6 +17,8 @@ export interface ChangeIndexOptions {
   sliceMs: number;
   /** Wait after a failed rebuild (Tempo unreachable) before the next try. */
   retryMs?: number;
+  /** Wait after a rebuild before the last hour before it is searched again (see recheckRecent). */
+  recheckAfterMs?: number;
 }
 
 /** A slice that still fills a whole search answer is not split below this. */
@@ -24,6 +26,13 @@ const MIN_SLICE_MS = 60_000;
 /** Changes closed a little in the future of the sidecar's clock (clock skew) are found too. */
 const FUTURE_SKEW_MS = 5 * 60_000;
 const PRUNE_EVERY_MS = 3_600_000;
+/**
+ * Tempo 3.0 searches traces older than query_backend_after (15 min) only in backend blocks, which
+ * its querier sees after a blocklist poll (5 min): what a lost database exported shortly before a
+ * rebuild may not be searchable yet. The last hour before the rebuild is searched again later.
+ */
+const RECHECK_AFTER_MS = 25 * 60_000;
+const RECHECK_WINDOW_MS = 3_600_000;
 
 export class ChangeIndexBuilder {
   private readonly queries: ChangeQueryService;
@@ -36,6 +45,8 @@ export class ChangeIndexBuilder {
   private stopped = false;
   private pruneTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
+  private recheckTimer: NodeJS.Timeout | undefined;
+  private recheck: Promise<void> | undefined;
 
   constructor(
     queries: ChangeQueryService,
@@ -92,7 +103,9 @@ export class ChangeIndexBuilder {
     this.stopped = true;
     clearInterval(this.pruneTimer);
     clearTimeout(this.retryTimer);
+    clearTimeout(this.recheckTimer);
     await this.idle();
+    await this.recheck;
   }
 
   private rebuildIfNeeded(): void {
@@ -164,14 +177,7 @@ export class ChangeIndexBuilder {
           'A minute of history fills a whole Tempo search (query.maxChanges): the index may miss changes of it',
         );
       }
-      this.store.transaction(() => {
-        for (const root of rows.roots) {
-          this.store.indexRoot(root);
-        }
-        for (const submit of rows.submits) {
-          this.store.indexSubmit(submit.traceId, submit.startMs);
-        }
-      });
+      this.indexRows(rows);
       changes += rows.roots.length;
       covered += to - from;
       this.progress = covered / (toMs - fromMs);
@@ -187,6 +193,12 @@ export class ChangeIndexBuilder {
     }
     this.store.setChangeIndexState({ state: 'ready', builtAtMs: Date.now() });
     this.progress = undefined;
+    if (tempoHasRoots) {
+      this.recheckTimer = setTimeout(() => {
+        this.recheck = this.recheckRecent(nowMs).finally(() => (this.recheck = undefined));
+      }, this.options.recheckAfterMs ?? RECHECK_AFTER_MS);
+      this.recheckTimer.unref();
+    }
     this.metrics.changeIndexRebuildProgress.set(1);
     this.prune(nowMs);
     this.log.info(
@@ -194,6 +206,39 @@ export class ChangeIndexBuilder {
       'Rebuilt the change index from Tempo: the list reads closed changes from it',
     );
     return { changes, searches };
+  }
+
+  /** Stores one search's roots and submits (rows already there are kept when later: isLaterRoot). */
+  private indexRows(rows: ClosedRows): void {
+    this.store.transaction(() => {
+      for (const root of rows.roots) {
+        this.store.indexRoot(root);
+      }
+      for (const submit of rows.submits) {
+        this.store.indexSubmit(submit.traceId, submit.startMs);
+      }
+    });
+  }
+
+  /** Searches the hour before a rebuild at `rebuiltAtMs` again: see RECHECK_AFTER_MS. */
+  private async recheckRecent(rebuiltAtMs: number): Promise<void> {
+    if (this.stopped) {
+      return;
+    }
+    try {
+      const rows = await this.queries.searchClosedRows(rebuiltAtMs - RECHECK_WINDOW_MS, rebuiltAtMs + FUTURE_SKEW_MS, {
+        retryEmpty: false,
+        laterRoots: true,
+      });
+      const before = this.store.indexedChangeCount();
+      this.indexRows(rows);
+      this.log.info(
+        { roots: rows.roots.length, added: this.store.indexedChangeCount() - before },
+        'Searched Tempo again for the hour before the change index rebuild',
+      );
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'Could not search Tempo again after the change index rebuild');
+    }
   }
 
   private prune(nowMs: number): void {
