@@ -25,6 +25,7 @@ import { buildHostBundle } from '../e2e/host/build-host.ts';
 import { TestHost } from '../e2e/host/server.ts';
 import { launchOptions } from '../e2e/support/chromium.ts';
 import { panelPaintRun, serveMap, syntheticMap, zoomFrames } from './servicemap-panel.ts';
+import type { SidecarStatus } from '../src/review-model/code-review-api.ts';
 import {
   MARATHON_CHANGE,
   PLUGIN_ID,
@@ -274,6 +275,9 @@ async function main(): Promise<void> {
     const dir = join(work, 'sidecar');
     mkdirSync(dir, { recursive: true });
     const token = newApiToken();
+    // The change index keeps what the test Tempo keeps (10 years): the demo history reaches back
+    // further than the default year at 5,000 changes and more.
+    const indexRetention = { REVIEWTRACE_INDEX__RETENTION_DAYS: '3650' };
     const loadStart = Date.now();
     note(`loading: reviewtrace-server demo --no-follow --changes ${changes}`);
     const loader = await SidecarProcess.start(
@@ -285,6 +289,7 @@ async function main(): Promise<void> {
         REVIEWTRACE_TEMPO__QUERY_URL: tempo.url,
         REVIEWTRACE_HTTP__API_TOKEN: token,
         REVIEWTRACE_LOG__LEVEL: 'info',
+        ...indexRetention,
       },
       join(dir, 'load.log'),
     );
@@ -302,8 +307,19 @@ async function main(): Promise<void> {
     note('serving: reviewtrace-server demo (same database)');
     const demo = await startDemoSidecar(tempo, dir, 'serve', ['--changes', String(changes)], token, {
       REVIEWTRACE_DATABASE_PATH: join(dir, 'demo.db'),
+      ...indexRetention,
     });
     stops.push(() => demo.sidecar.stop());
+    const index = await waitFor(
+      'the change index to be complete',
+      async () => {
+        const status = (await (await fetch(`${demo.url}/ready`)).json()) as SidecarStatus;
+        return status.changeIndex?.state === 'rebuilding' ? undefined : status.changeIndex;
+      },
+      1_200_000,
+      1000,
+    );
+    note(`change index: ${index?.state ?? 'not reported'}, ${index?.changes ?? 0} closed changes`);
     const rangeMs = demoRangeMs(changes);
     const apiTotal = await waitForDemoData(demo, rangeMs, 600_000);
     note(`${apiTotal} changes in range`);
@@ -385,6 +401,15 @@ async function main(): Promise<void> {
     note(
       `service map 1,000/3,000: zoom frames median ${round(zoom.medianMs)} ms, p95 ${round(zoom.p95Ms)} ms (${zoom.frames} frames)`,
     );
+    // Where the list's closed changes came from (the change index, or a Tempo search), as the page got them.
+    const answerNow = Date.now();
+    const listSources = (
+      (await (
+        await fetch(`${demo.url}/api/changes?from=${answerNow - days * 86_400_000}&to=${answerNow}&limit=1`, {
+          headers: { authorization: `Bearer ${token}` },
+        })
+      ).json()) as { sources: unknown }
+    ).sources;
     const chromiumVersion = browser.version();
     const result = {
       bench: 'ui',
@@ -422,6 +447,7 @@ async function main(): Promise<void> {
         staticPageLoadMs: round(median(statics)),
         hostPageLoadEventMs: round(median(lists.map((l) => l.loadEventMs))),
       },
+      listSources,
       incompleteLoads: degraded,
       listInteractiveMsAll: lists.map((l) => round(l.interactiveMs)),
       timelineDrawnMsAll: timelines.map((t) => round(t.drawnMs)),

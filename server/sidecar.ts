@@ -16,6 +16,7 @@ import type { Logger } from './observability/logger.ts';
 import { SidecarMetrics } from './observability/metrics.ts';
 import { IngestStore } from './store/ingest-store.ts';
 import { ChangeQueryService } from './query/change-query.ts';
+import { ChangeIndexBuilder } from './query/change-index-builder.ts';
 import { TempoReader } from './query/tempo-reader.ts';
 
 // Wires the parts of a running sidecar: store, mapper, ingestor, exporter, and (when configured)
@@ -37,6 +38,7 @@ export class Sidecar {
   readonly rest: GerritRest | undefined;
   readonly tempoReader: TempoReader;
   readonly queries: ChangeQueryService;
+  readonly changeIndex: ChangeIndexBuilder;
   readonly serviceMaps: ServiceMapService;
   readonly reviewLoads: ReviewLoadService;
   readonly reconciler: Reconciler | undefined;
@@ -105,6 +107,12 @@ export class Sidecar {
       maxChanges: config.query.maxChanges,
       cacheTtlMs: config.query.cacheSeconds * 1000,
       searchSlices: config.query.searchSlices,
+      index: { enabled: config.index.enabled, retentionMs: config.index.retentionDays * 86_400_000 },
+    });
+    this.changeIndex = new ChangeIndexBuilder(this.queries, this.store, metrics, log, {
+      enabled: config.index.enabled,
+      retentionMs: config.index.retentionDays * 86_400_000,
+      sliceMs: config.index.rebuildSliceHours * 3_600_000,
     });
     this.serviceMaps = new ServiceMapService(this.tempoReader, { cacheTtlMs: config.query.cacheSeconds * 1000 });
     this.reviewLoads = new ReviewLoadService(this.tempoReader, this.store, this.queries, {
@@ -178,6 +186,7 @@ export class Sidecar {
   async stop(): Promise<void> {
     clearInterval(this.pauseTimer);
     clearInterval(this.sweepTimer);
+    await this.changeIndex.stop();
     await this.stream?.stop();
     await this.reconciling?.catch(() => undefined);
     await this.drainer.stop();

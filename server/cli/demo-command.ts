@@ -31,6 +31,9 @@ export async function demoCommand(options: DemoOptions): Promise<void> {
       maxRangeDays: sidecar.config.query.maxRangeDays,
     }),
   );
+  // The query API is served: fill the change index from Tempo if this database lacks it, before
+  // loading (the load keeps the event loop busy; and a Tempo found without any root needs one search).
+  await sidecar.changeIndex.start();
   sidecar.drainer.start();
   const changes = Number(options.changes);
   const seed = Number(options.seed);

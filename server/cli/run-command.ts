@@ -24,6 +24,8 @@ export async function runCommand(options: CommonOptions): Promise<void> {
       maxRangeDays: sidecar.config.query.maxRangeDays,
     }),
   );
+  // The query API is served: fill the change index from Tempo if this database lacks it.
+  void sidecar.changeIndex.start();
   log.info(
     {
       http: server.address(),

@@ -164,6 +164,18 @@ const configSchema = z
       })
       .strict()
       .default({ maxChanges: 20_000, cacheSeconds: 15, searchSlices: 2, maxRangeDays: 731 }),
+    /** The change index: closed changes' summaries in the database, so the list need not search Tempo. */
+    index: z
+      .object({
+        /** Off: the list searches Tempo for closed changes on every (uncached) request, as before. */
+        enabled: z.boolean().default(true),
+        /** Summaries of changes closed longer ago are pruned; set it to Tempo's block_retention. */
+        retentionDays: z.number().int().min(1).max(3660).default(365),
+        /** A rebuild searches Tempo in slices this long (a slice too full for one search is halved). */
+        rebuildSliceHours: z.number().int().min(1).max(8760).default(168),
+      })
+      .strict()
+      .default({ enabled: true, retentionDays: 365, rebuildSliceHours: 168 }),
     http: z
       .object({
         host: z.string().min(1).default('0.0.0.0'),

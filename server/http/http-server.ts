@@ -49,6 +49,7 @@ export function readiness(sidecar: Sidecar): SidecarStatus {
     outbox: { ...depth, fill: depth.spans / sidecar.config.export.maxOutboxSpans },
     deadLetters: sidecar.store.deadLetterCount(),
     watermark: watermark === undefined ? undefined : new Date(watermark).toISOString(),
+    changeIndex: sidecar.changeIndex.status(),
   };
 }
 

@@ -84,6 +84,29 @@ export class SidecarMetrics {
     help: 'Open changes held in the live overlay.',
     registers: [this.registry],
   });
+  /** Counts the change index's rows when /metrics is read (set by the ChangeIndexBuilder). */
+  changeIndexSize: (() => number) | undefined;
+  readonly changeIndexChanges = new Gauge({
+    name: 'reviewtrace_change_index_changes',
+    help: 'Closed changes in the change index (the list reads them there).',
+    registers: [this.registry],
+    collect: () => {
+      if (this.changeIndexSize) {
+        this.changeIndexChanges.set(this.changeIndexSize());
+      }
+    },
+  });
+  readonly changeIndexRebuildProgress = new Gauge({
+    name: 'reviewtrace_change_index_rebuild_progress',
+    help: 'Share of the retention period the change index rebuild from Tempo has covered (1: complete, the list reads the index).',
+    registers: [this.registry],
+  });
+  readonly changeIndexRebuilds = new Counter({
+    name: 'reviewtrace_change_index_rebuilds_total',
+    help: 'Rebuilds of the change index from Tempo, by outcome (completed, failed).',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics !== false) {

@@ -17,34 +17,17 @@ import { Attr } from '../../src/review-model/span-schema.ts';
 import { reviewerKeys, timeToFirstReviewMs, type ChangeMapper, type OpenChange } from '../mapping/change-mapper.ts';
 import { traceIdFor } from '../mapping/span-ids.ts';
 import type { IngestStore } from '../store/ingest-store.ts';
+import { LIST_ROOT_ATTRIBUTES, isLaterRoot, type IndexedRoot } from '../store/change-index.ts';
 import type { SpanRow, TempoReader } from './tempo-reader.ts';
 
 type AttributeValue = SpanRow['attributes'][string];
 
-// The query API's logic: closed changes come from Tempo (a search for the root spans in range),
-// open ones from the sidecar's own overlay; the merged set is filtered, sorted, paged and
+// The query API's logic: closed changes come from the change index (their root spans as Tempo holds
+// them, kept in the sidecar's database; docs/architecture.md, "Change index") or, while the index is
+// rebuilt, disabled, or the range reaches past its retention, from Tempo (a search for the root spans
+// in range); open ones from the sidecar's own overlay. The merged set is filtered, sorted, paged and
 // summarised. The Tempo search result is cached briefly, so paging through 5,000 changes costs one
 // search.
-
-/**
- * Root span attributes the list needs, in one TraceQL select. Tempo's answer grows with every
- * selected attribute (about 2.4 kB a change with 13), and so does its time (≈ 0.1 s per attribute
- * for 5,000 changes here). Left out: the change URL and the owner's display name (the timeline has
- * both, from the whole trace) and the time to merge (the root span's duration).
- */
-const SELECT = [
-  Attr.changeNumber,
-  Attr.changeTitle,
-  Attr.project,
-  Attr.branch,
-  Attr.owner,
-  Attr.changeStatus,
-  Attr.patchSetCount,
-  Attr.reviewRounds,
-  // As one JSON string: Tempo 2.8 answers array attributes of a many-trace search mixed up.
-  Attr.reviewersJson,
-  Attr.timeToFirstReviewMs,
-];
 
 /** Waits before asking Tempo again when a whole range came back without a closed change. */
 const EMPTY_RETRY_MS = [250, 750];
@@ -57,6 +40,16 @@ export interface QueryOptions {
   cacheTtlMs: number;
   /** The range's root-span search is split into this many time slices, searched in parallel. */
   searchSlices?: number;
+  /** The change index (index.*): off, closed changes always come from Tempo. */
+  index?: { enabled: boolean; retentionMs: number };
+}
+
+/** Closed changes' rows from Tempo: the roots (latest per trace) and the submit spans. */
+export interface ClosedRows {
+  roots: SpanRow[];
+  submits: SpanRow[];
+  /** Some search answered as many rows as it may (query.maxChanges): the range holds more. */
+  full: boolean;
 }
 
 const STATUSES = new Set<ChangeStatus>(['NEW', 'MERGED', 'ABANDONED', 'DELETED']);
@@ -68,7 +61,9 @@ export class ChangeQueryService {
   private readonly store: IngestStore;
   private readonly mapper: ChangeMapper;
   private readonly options: QueryOptions;
-  private readonly cache = new Map<string, { atMs: number; rows: Promise<{ roots: SpanRow[]; submits: SpanRow[] }> }>();
+  private readonly cache = new Map<string, { atMs: number; rows: Promise<ClosedRows> }>();
+  /** List rows of the index's rows, which the store shares between requests until they change. */
+  private readonly indexedSummaries = new WeakMap<IndexedRoot, ChangeSummary | null>();
 
   constructor(tempo: TempoReader, store: IngestStore, mapper: ChangeMapper, options: QueryOptions) {
     this.tempo = tempo;
@@ -82,7 +77,7 @@ export class ChangeQueryService {
    * restored and then merged keeps the root from its first close (Tempo keeps the first copy),
    * so its final outcome is read from its submit span.
    */
-  private closedRows(fromMs: number, toMs: number, nowMs: number): Promise<{ roots: SpanRow[]; submits: SpanRow[] }> {
+  private closedRows(fromMs: number, toMs: number, nowMs: number): Promise<ClosedRows> {
     const key = `${fromMs}:${toMs}`;
     const hit = this.cache.get(key);
     if (hit && nowMs - hit.atMs < this.options.cacheTtlMs) {
@@ -93,15 +88,10 @@ export class ChangeQueryService {
         this.cache.delete(k);
       }
     }
-    const rows = Promise.all([
-      this.searchRoots(fromMs, toMs),
-      this.searchSubmits(fromMs, toMs),
-      this.searchLaterRoots(fromMs, toMs),
-      this.searchUnreviewedWaits(fromMs, toMs),
-    ]).then(([roots, submits, later, unreviewed]) => ({
-      roots: withUnreviewedWaits(latestPerTrace([...roots, ...later]), unreviewed),
-      submits,
-    }));
+    const rows = this.searchClosedRows(fromMs, toMs, {
+      retryEmpty: true,
+      laterRoots: this.store.hasLaterGenerationRoots(),
+    });
     // Not kept when it failed, or came back empty: Tempo can briefly answer nothing while it flushes
     // a block, and an empty answer costs little to ask again.
     rows.then(
@@ -117,48 +107,85 @@ export class ChangeQueryService {
   }
 
   /**
+   * The closed changes' rows in [fromMs, toMs] from Tempo's search: what the list reads while the
+   * index cannot serve, and what a rebuild of the index stores. `retryEmpty`: ask again when the
+   * whole range came back empty (see searchRoots); `laterRoots`: search for roots of a later
+   * generation too (needed once one may exist).
+   */
+  async searchClosedRows(
+    fromMs: number,
+    toMs: number,
+    options: { retryEmpty: boolean; laterRoots: boolean },
+  ): Promise<ClosedRows> {
+    const [roots, submits, later, unreviewed] = await Promise.all([
+      this.searchRoots(fromMs, toMs, options.retryEmpty),
+      this.searchSubmits(fromMs, toMs),
+      options.laterRoots ? this.searchLaterRoots(fromMs, toMs) : [],
+      this.searchUnreviewedWaits(fromMs, toMs),
+    ]);
+    const limit = this.options.maxChanges;
+    return {
+      roots: withUnreviewedWaits(latestPerTrace([...roots.rows, ...later]), unreviewed),
+      submits,
+      full: roots.full || [submits, later, unreviewed].some((rows) => rows.length >= limit),
+    };
+  }
+
+  /** Whether Tempo holds any root span in [fromMs, toMs] (one search for one row). */
+  async anyRootInTempo(fromMs: number, toMs: number): Promise<boolean> {
+    const rows = await this.tempo.searchSpans('change', fromMs, toMs, [], 1, this.options.serviceName);
+    return rows.length > 0;
+  }
+
+  /**
    * Root spans in range. Tempo's time to answer grows with the result, and it answers parts of a
    * range in parallel (bench:ui: 5,000 changes in 0.95 s as one search, 0.65 to 0.8 s as two
    * halves), so the range is searched in `searchSlices` slices. A trace overlapping two slices
    * comes back from both: it is kept once.
    */
-  private async searchRoots(fromMs: number, toMs: number): Promise<SpanRow[]> {
+  private async searchRoots(
+    fromMs: number,
+    toMs: number,
+    retryEmpty: boolean,
+  ): Promise<{ rows: SpanRow[]; full: boolean }> {
     const { maxChanges, serviceName } = this.options;
     const slices = timeSlices(fromMs, toMs, this.options.searchSlices ?? 1);
     const searchAll = () =>
       Promise.all(
-        slices.map(([from, to]) => this.tempo.searchSpans('change', from, to, SELECT, maxChanges, serviceName)),
+        slices.map(([from, to]) =>
+          this.tempo.searchSpans('change', from, to, LIST_ROOT_ATTRIBUTES, maxChanges, serviceName),
+        ),
       );
     let answers = await searchAll();
     // Tempo can answer nothing for a moment while it moves a block out of the ingester (bench:ui
     // saw it in 1 to 2 of 9 page loads). A range with no closed change at all is asked again, a
     // little later, twice: a range that is really empty answers fast, and costs only the waits.
-    for (const waitMs of EMPTY_RETRY_MS) {
+    for (const waitMs of retryEmpty ? EMPTY_RETRY_MS : []) {
       if (answers.some((rows) => rows.length > 0)) {
         break;
       }
       await new Promise((resolve) => setTimeout(resolve, waitMs));
       answers = await searchAll();
     }
-    return latestPerTrace(answers.flat()).slice(0, maxChanges);
+    return {
+      rows: latestPerTrace(answers.flat()).slice(0, maxChanges),
+      full: answers.some((rows) => rows.length >= maxChanges),
+    };
   }
 
   /**
    * Roots of a later generation (a change restored after its abandon was final has two `change`
    * spans). One search may hand back either root of such a trace, when they sit in different
    * blocks; this small search finds the later ones, which win (see latestPerTrace). Asked only
-   * once the sidecar has written such a root (they are rare).
+   * once the sidecar has written or indexed such a root (they are rare), and by every rebuild.
    */
-  private async searchLaterRoots(fromMs: number, toMs: number): Promise<SpanRow[]> {
-    if (!this.store.hasLaterGenerationRoots()) {
-      return [];
-    }
+  private searchLaterRoots(fromMs: number, toMs: number): Promise<SpanRow[]> {
     const { maxChanges, serviceName } = this.options;
     return this.tempo.searchSpans(
       'change',
       fromMs,
       toMs,
-      [...SELECT, Attr.rootGeneration],
+      [...LIST_ROOT_ATTRIBUTES, Attr.rootGeneration],
       maxChanges,
       serviceName,
       `span.${Attr.rootGeneration} > 1`,
@@ -267,25 +294,54 @@ export class ChangeQueryService {
     };
   }
 
-  /** Closed changes in range from Tempo, open ones created before the range's end from the overlay. */
+  /**
+   * Whether the change index serves a range starting at `fromMs`: it is on, complete (not being
+   * rebuilt), and the range starts within its retention (older summaries are pruned; Tempo may
+   * keep more).
+   */
+  indexServes(fromMs: number, nowMs: number): boolean {
+    const index = this.options.index;
+    return (
+      index !== undefined &&
+      index.enabled &&
+      fromMs >= nowMs - index.retentionMs &&
+      this.store.changeIndexState().state === 'ready'
+    );
+  }
+
+  /** Closed changes in range from the index (else Tempo), open ones created before the range's end from the overlay. */
   async changesInRange(
     fromMs: number,
     toMs: number,
     nowMs: number,
-  ): Promise<{ changes: ChangeSummary[]; tempoError?: string; overlay: number }> {
+  ): Promise<{ changes: ChangeSummary[]; tempoError?: string; overlay: number; closedFrom: 'index' | 'tempo' }> {
     const byNumber = new Map<number, ChangeSummary>();
     let tempoError: string | undefined;
-    try {
-      const { roots, submits } = await this.closedRows(fromMs, toMs, nowMs);
-      const submittedAt = new Map(submits.map((r) => [r.traceId, r.startMs]));
-      for (const row of roots) {
-        const s = this.fromRoot(row, submittedAt.get(row.traceId));
-        if (s) {
-          byNumber.set(s.number, s);
+    const closedFrom = this.indexServes(fromMs, nowMs) ? 'index' : 'tempo';
+    if (closedFrom === 'index') {
+      for (const row of this.store.indexedRoots(fromMs, toMs)) {
+        let summary = this.indexedSummaries.get(row);
+        if (summary === undefined) {
+          summary = this.fromRoot(row, row.submittedMs) ?? null;
+          this.indexedSummaries.set(row, summary);
+        }
+        if (summary) {
+          byNumber.set(summary.number, summary);
         }
       }
-    } catch (err) {
-      tempoError = (err as Error).message;
+    } else {
+      try {
+        const { roots, submits } = await this.closedRows(fromMs, toMs, nowMs);
+        const submittedAt = new Map(submits.map((r) => [r.traceId, r.startMs]));
+        for (const row of roots) {
+          const summary = this.fromRoot(row, submittedAt.get(row.traceId));
+          if (summary) {
+            byNumber.set(summary.number, summary);
+          }
+        }
+      } catch (err) {
+        tempoError = (err as Error).message;
+      }
     }
     const open = [
       ...this.store.listOpenChanges(),
@@ -295,7 +351,23 @@ export class ChangeQueryService {
       // The overlay wins: a change abandoned (root exported) and later restored is open now.
       byNumber.set(c.number, this.fromOpen(c, nowMs));
     }
-    return { changes: [...byNumber.values()], tempoError, overlay: open.length };
+    return { changes: [...byNumber.values()], tempoError, overlay: open.length, closedFrom };
+  }
+
+  /** What the answer says about where its closed changes came from. */
+  private sourcesOf(r: {
+    tempoError?: string;
+    overlay: number;
+    closedFrom: 'index' | 'tempo';
+  }): ChangeListResponse['sources'] {
+    const index = this.options.index;
+    return {
+      tempo: r.tempoError ? 'error' : 'ok',
+      tempoError: r.tempoError,
+      overlay: r.overlay,
+      closed: r.closedFrom,
+      index: !index?.enabled ? 'disabled' : this.store.changeIndexState().state,
+    };
   }
 
   /**
@@ -310,14 +382,15 @@ export class ChangeQueryService {
     return waitingQueues(filterChanges(open, { ...q, status: 'open' }), nowMs);
   }
 
-  /** The review figures per day or week, under the list's filters (the list's cached Tempo search). */
+  /** The review figures per day or week, under the list's filters (closed changes read as the list reads them). */
   async trends(q: ChangeListQuery, nowMs: number): Promise<TrendsResponse> {
     const { changes } = await this.changesInRange(q.from, q.to, nowMs);
     return reviewTrends(filterChanges(changes, q), q, nowMs);
   }
 
   async list(q: ChangeListQuery, nowMs: number): Promise<ChangeListResponse> {
-    const { changes, tempoError, overlay } = await this.changesInRange(q.from, q.to, nowMs);
+    const inRange = await this.changesInRange(q.from, q.to, nowMs);
+    const { changes } = inRange;
     const filtered = filterChanges(changes, q);
     sortChanges(filtered, q.sort ?? 'created', q.dir ?? 'desc', nowMs);
     const offset = q.offset ?? 0;
@@ -328,7 +401,7 @@ export class ChangeQueryService {
       offset,
       stats: headlineStats(filtered, nowMs),
       facets: facetsOf(changes),
-      sources: { tempo: tempoError ? 'error' : 'ok', tempoError, overlay },
+      sources: this.sourcesOf(inRange),
       asOfMs: nowMs,
     };
   }
@@ -396,15 +469,10 @@ export function waitingOf(
 
 /** One root span per trace: the one of the latest generation, else the one that ends last. */
 export function latestPerTrace(rows: SpanRow[]): SpanRow[] {
-  const generation = (r: SpanRow) => num(r.attributes[Attr.rootGeneration]) ?? 1;
   const byTrace = new Map<string, SpanRow>();
   for (const row of rows) {
     const seen = byTrace.get(row.traceId);
-    if (
-      !seen ||
-      generation(row) > generation(seen) ||
-      (generation(row) === generation(seen) && row.endMs > seen.endMs)
-    ) {
+    if (!seen || isLaterRoot(row, seen)) {
       byTrace.set(row.traceId, row);
     }
   }

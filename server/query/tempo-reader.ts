@@ -105,7 +105,7 @@ export class TempoReader {
     spanName: string,
     fromMs: number,
     toMs: number,
-    select: string[],
+    select: readonly string[],
     limit: number,
     serviceName: string,
     /** More conditions of the span set, TraceQL (`span.x > 1`): built by the caller, never user input. */

@@ -3,6 +3,8 @@ import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { reviveOpenChange, type OpenChange } from '../mapping/change-mapper.ts';
 import type { SpanRecord } from '../mapping/span-record.ts';
+import { SpanName } from '../../src/review-model/span-schema.ts';
+import { changeNumberOf, indexedRootRow, rootGeneration, type IndexedRoot } from './change-index.ts';
 
 // The sidecar's embedded database: only what ingestion needs to be exact (SPEC "Data flow").
 // - ledger: ids of every span ever handed to the outbox; a span already there is never enqueued
@@ -10,7 +12,9 @@ import type { SpanRecord } from '../mapping/span-record.ts';
 // - outbox: complete spans not yet accepted by Tempo, in order;
 // - open_changes: the state of open changes (also the live overlay), and of abandoned ones, which a
 //   restore continues;
-// - meta: the watermark (newest Gerrit event time processed) and resumable cursors.
+// - meta: the watermark (newest Gerrit event time processed) and resumable cursors;
+// - change_summary, change_submit: the change index, derived from the root and submit spans queued
+//   for export (change-index.ts) and rebuildable from Tempo; the list reads closed changes there.
 // A span enters the ledger and the outbox in the same transaction as the change state it came
 // from, so a crash leaves either all of an event's effects or none.
 
@@ -28,6 +32,14 @@ export interface OutboxDepth {
 /** The `open_changes.status` of an abandoned change whose root span waits for the abandon to be final. */
 const PENDING_ABANDON = 'ABANDONED_PENDING';
 const LATER_ROOTS_KEY = 'later_generation_roots';
+/** Set once the change index holds every root in Tempo: after its rebuild, which every database needs once. */
+const CHANGE_INDEX_KEY = 'change_index';
+
+export interface ChangeIndexState {
+  state: 'ready' | 'rebuilding';
+  /** When the last rebuild finished (epoch ms); absent for a database that began with the index. */
+  builtAtMs?: number;
+}
 
 function storedStatus(change: OpenChange): string {
   return change.status === 'ABANDONED' && !change.rootWritten && change.abandonedMs !== undefined
@@ -57,8 +69,28 @@ export class IngestStore {
     ledgerCount: StatementSync;
     deadLetter: StatementSync;
     deadLetterCount: StatementSync;
+    indexRoot: StatementSync;
+    indexSubmit: StatementSync;
+    indexedAll: StatementSync;
+    dataVersion: StatementSync;
+    indexCount: StatementSync;
+    indexPruneRoots: StatementSync;
+    indexPruneSubmits: StatementSync;
   };
   private depthCache: OutboxDepth | undefined;
+  /**
+   * The change index in memory, read from the table once and then kept up to date by this
+   * process's own writes: reading and parsing 20,000 rows per list request would cost most of it.
+   * Reloaded when another process (a backfill beside the sidecar) has written the database.
+   */
+  private indexCache:
+    | {
+        dataVersion: number;
+        roots: Map<number, IndexedRoot>;
+        numberOfTrace: Map<string, number>;
+        submits: Map<string, number>;
+      }
+    | undefined;
   private inTransaction = false;
 
   constructor(path: string) {
@@ -82,6 +114,9 @@ export class IngestStore {
       CREATE TABLE IF NOT EXISTS dead_letter (seq INTEGER PRIMARY KEY, span TEXT NOT NULL, reason TEXT NOT NULL, at_ms INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS open_changes (number INTEGER PRIMARY KEY, status TEXT NOT NULL, state TEXT NOT NULL, last_event_ms INTEGER NOT NULL);
       CREATE INDEX IF NOT EXISTS open_changes_status ON open_changes (status);
+      CREATE TABLE IF NOT EXISTS change_summary (number INTEGER PRIMARY KEY, trace_id TEXT NOT NULL, start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL, generation INTEGER NOT NULL, attributes TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS change_summary_end ON change_summary (end_ms);
+      CREATE TABLE IF NOT EXISTS change_submit (trace_id TEXT PRIMARY KEY, submitted_ms INTEGER NOT NULL) WITHOUT ROWID;
     `);
     this.stmts = {
       ledgerInsert: this.db.prepare('INSERT OR IGNORE INTO ledger (span_id, trace_id, at_ms) VALUES (?, ?, ?)'),
@@ -104,6 +139,23 @@ export class IngestStore {
         'INSERT OR REPLACE INTO dead_letter (seq, span, reason, at_ms) SELECT seq, span, ?, ? FROM outbox WHERE seq = ?',
       ),
       deadLetterCount: this.db.prepare('SELECT COUNT(*) AS n FROM dead_letter'),
+      // One row per change: its latest root (isLaterRoot, here in SQL), as Tempo's search would pick it.
+      indexRoot: this.db.prepare(
+        `INSERT INTO change_summary (number, trace_id, start_ms, end_ms, generation, attributes) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT(number) DO UPDATE SET trace_id = excluded.trace_id, start_ms = excluded.start_ms, end_ms = excluded.end_ms, generation = excluded.generation, attributes = excluded.attributes
+         WHERE excluded.generation > change_summary.generation OR (excluded.generation = change_summary.generation AND excluded.end_ms >= change_summary.end_ms)`,
+      ),
+      indexSubmit: this.db.prepare(
+        'INSERT INTO change_submit (trace_id, submitted_ms) VALUES (?, ?) ON CONFLICT(trace_id) DO UPDATE SET submitted_ms = MAX(submitted_ms, excluded.submitted_ms)',
+      ),
+      indexedAll: this.db.prepare(
+        'SELECT s.number, s.trace_id, s.start_ms, s.end_ms, s.attributes FROM change_summary s',
+      ),
+      // Changes when another connection commits (PRAGMA data_version), not with this one's writes.
+      dataVersion: this.db.prepare('PRAGMA data_version'),
+      indexCount: this.db.prepare('SELECT COUNT(*) AS n FROM change_summary'),
+      indexPruneRoots: this.db.prepare('DELETE FROM change_summary WHERE end_ms < ?'),
+      indexPruneSubmits: this.db.prepare('DELETE FROM change_submit WHERE submitted_ms < ?'),
       metaGet: this.db.prepare('SELECT value FROM meta WHERE key = ?'),
       metaSet: this.db.prepare(
         'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
@@ -129,6 +181,7 @@ export class IngestStore {
     } catch (err) {
       this.db.exec('ROLLBACK');
       this.depthCache = undefined;
+      this.indexCache = undefined;
       throw err;
     } finally {
       this.inTransaction = false;
@@ -148,6 +201,8 @@ export class IngestStore {
       }
       const json = JSON.stringify(span);
       this.stmts.outboxInsert.run(json, json.length);
+      // Only spans new to the ledger: Tempo keeps the first copy of a span id, and so does the index.
+      this.indexSpan(span);
       added.push(span);
       if (this.depthCache) {
         this.depthCache.spans += 1;
@@ -155,6 +210,164 @@ export class IngestStore {
       }
     }
     return added;
+  }
+
+  /**
+   * Puts a root or submit span into the change index (other spans are not indexed). Called for
+   * every span queued for export, in its transaction, and by the rebuild for Tempo's.
+   */
+  indexSpan(span: Pick<SpanRecord, 'name' | 'traceId' | 'startMs' | 'endMs' | 'attributes'>): void {
+    if (span.name === SpanName.change) {
+      this.indexRoot(indexedRootRow(span));
+    } else if (span.name === SpanName.submit) {
+      this.indexSubmit(span.traceId, span.startMs);
+    }
+  }
+
+  /** Stores a root row (see change-index.ts) unless the index holds a later root of the change. */
+  indexRoot(row: IndexedRoot): void {
+    const number = changeNumberOf(row);
+    if (number === undefined) {
+      return;
+    }
+    const generation = rootGeneration(row);
+    const projected = indexedRootRow(row);
+    const written = this.stmts.indexRoot.run(
+      number,
+      row.traceId,
+      row.startMs,
+      row.endMs,
+      generation,
+      JSON.stringify(projected.attributes),
+    );
+    const cache = this.indexCache;
+    if (cache && Number(written.changes) > 0) {
+      cache.roots.set(number, { ...projected, submittedMs: cache.submits.get(row.traceId) });
+      cache.numberOfTrace.set(row.traceId, number);
+    }
+    if (generation > 1 && !this.hasLaterGenerationRoots()) {
+      // The Tempo search path asks for later roots only once one is known (rebuilds see them first).
+      this.markLaterGenerationRoots();
+    }
+  }
+
+  /** Records that the change of this trace was submitted at `atMs` (a submit span). */
+  indexSubmit(traceId: string, atMs: number): void {
+    this.stmts.indexSubmit.run(traceId, atMs);
+    const cache = this.indexCache;
+    if (cache) {
+      const submittedMs = Math.max(atMs, cache.submits.get(traceId) ?? atMs);
+      cache.submits.set(traceId, submittedMs);
+      const number = cache.numberOfTrace.get(traceId);
+      const root = number === undefined ? undefined : cache.roots.get(number);
+      if (number !== undefined && root) {
+        cache.roots.set(number, { ...root, submittedMs });
+      }
+    }
+  }
+
+  /**
+   * The indexed closed changes whose life (created → closed) overlaps [fromMs, toMs]. The rows are
+   * shared between calls until they change: callers must not modify them.
+   */
+  indexedRoots(fromMs: number, toMs: number): readonly IndexedRoot[] {
+    const out: IndexedRoot[] = [];
+    for (const root of this.loadedIndex().roots.values()) {
+      if (root.endMs >= fromMs && root.startMs <= toMs) {
+        out.push(root);
+      }
+    }
+    return out;
+  }
+
+  private loadedIndex(): NonNullable<IngestStore['indexCache']> {
+    const dataVersion = Number((this.stmts.dataVersion.get() as { data_version: number }).data_version);
+    if (this.indexCache?.dataVersion === dataVersion) {
+      return this.indexCache;
+    }
+    const submits = new Map<string, number>();
+    for (const r of this.db.prepare('SELECT trace_id, submitted_ms FROM change_submit').all() as {
+      trace_id: string;
+      submitted_ms: number;
+    }[]) {
+      submits.set(r.trace_id, Number(r.submitted_ms));
+    }
+    const roots = new Map<number, IndexedRoot>();
+    const numberOfTrace = new Map<string, number>();
+    for (const r of this.stmts.indexedAll.all() as {
+      number: number;
+      trace_id: string;
+      start_ms: number;
+      end_ms: number;
+      attributes: string;
+    }[]) {
+      const number = Number(r.number);
+      roots.set(number, {
+        traceId: r.trace_id,
+        startMs: Number(r.start_ms),
+        endMs: Number(r.end_ms),
+        attributes: JSON.parse(r.attributes) as IndexedRoot['attributes'],
+        submittedMs: submits.get(r.trace_id),
+      });
+      numberOfTrace.set(r.trace_id, number);
+    }
+    this.indexCache = { dataVersion, roots, numberOfTrace, submits };
+    return this.indexCache;
+  }
+
+  indexedChangeCount(): number {
+    return Number((this.stmts.indexCount.get() as { n: number }).n);
+  }
+
+  /** Drops index rows of changes closed before `beforeMs` (index.retentionDays). Returns how many. */
+  pruneIndex(beforeMs: number): number {
+    return this.transaction(() => {
+      const roots = Number(this.stmts.indexPruneRoots.run(beforeMs).changes);
+      const submits = Number(this.stmts.indexPruneSubmits.run(beforeMs).changes);
+      if (roots + submits > 0) {
+        this.indexCache = undefined;
+      }
+      return roots;
+    });
+  }
+
+  /**
+   * Whether the index holds every root Tempo has: true unless a rebuild is due (a database created
+   * without the index by an earlier version, or a new database beside a Tempo that may hold data).
+   */
+  changeIndexState(): ChangeIndexState {
+    const raw = this.getMeta(CHANGE_INDEX_KEY);
+    // Absent: a new database (Tempo may hold what a lost one wrote) or one from before the index,
+    // which exported spans without indexing them. Either is complete only after a rebuild.
+    return raw === undefined ? { state: 'rebuilding' } : (JSON.parse(raw) as ChangeIndexState);
+  }
+
+  setChangeIndexState(state: ChangeIndexState): void {
+    this.setMeta(CHANGE_INDEX_KEY, JSON.stringify(state));
+  }
+
+  /**
+   * Indexes the root and submit spans still waiting in the outbox: a database from before the index
+   * queued them without indexing them, and Tempo cannot be searched for them yet.
+   */
+  indexOutbox(): number {
+    let afterSeq = 0;
+    let indexed = 0;
+    for (;;) {
+      const batch = this.readOutbox(1000, Number.MAX_SAFE_INTEGER, afterSeq);
+      if (!batch) {
+        return indexed;
+      }
+      this.transaction(() => {
+        for (const span of batch.spans) {
+          if (span.name === SpanName.change || span.name === SpanName.submit) {
+            this.indexSpan(span);
+            indexed += 1;
+          }
+        }
+      });
+      afterSeq = batch.lastSeq;
+    }
   }
 
   hasExported(spanId: string): boolean {

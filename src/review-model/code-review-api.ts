@@ -236,7 +236,18 @@ export interface ChangeListResponse {
   stats: HeadlineStats;
   facets: Facets;
   /** Where the data came from, for "what to check" messages. */
-  sources: { tempo: 'ok' | 'error'; tempoError?: string; overlay: number };
+  sources: {
+    tempo: 'ok' | 'error';
+    tempoError?: string;
+    overlay: number;
+    /**
+     * Where the closed changes came from: the sidecar's change index, or a Tempo search (while the
+     * index is rebuilt or disabled, or for a range starting before its retention).
+     */
+    closed?: 'index' | 'tempo';
+    /** The change index's state (docs/architecture.md, "Change index"). */
+    index?: ChangeIndexStatus;
+  };
   /** The sidecar's clock when it answered (epoch ms): open ages and "waiting since" run to it. */
   asOfMs: number;
 }
@@ -317,6 +328,9 @@ export interface ChangeDetailResponse {
 }
 
 /** GET /api/status (also what the config page's "Test connection" shows). */
+/** ready: complete, serves the list; rebuilding: being filled from Tempo (the list searches Tempo meanwhile). */
+export type ChangeIndexStatus = 'ready' | 'rebuilding' | 'disabled';
+
 export interface SidecarStatus {
   ready: boolean;
   gerrit: { configured: boolean; connected: boolean; lastError?: string };
@@ -324,6 +338,8 @@ export interface SidecarStatus {
   outbox: { spans: number; bytes: number; fill: number };
   deadLetters: number;
   watermark?: string;
+  /** The change index: its state, the share of the rebuild done (0..1) while rebuilding, its rows. */
+  changeIndex?: { state: ChangeIndexStatus; rebuildProgress?: number; changes: number };
 }
 
 /** Error body of every non-2xx answer. */
