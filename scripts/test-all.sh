@@ -27,6 +27,10 @@ npm run --silent test:unit
 step "integration tests (real Gerrit, real Tempo)"
 npm run --silent test:integration
 
-step "browser tests (Chromium, test host, real sidecar, real Tempo)"
+step "release archive against the plugin catalog's validator rules"
 npm run --silent build
+npm run --silent package
+npm run --silent test:catalog
+
+step "browser tests (Chromium, test host, real sidecar, real Tempo)"
 npm run --silent test:e2e

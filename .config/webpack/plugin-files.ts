@@ -3,11 +3,14 @@ import path from 'node:path';
 
 // What goes into dist/ besides the bundles: every plugin.json (the app's at the repository root,
 // nested plugins' beside their module.tsx under src/), with %VERSION%, %TODAY% and %PLUGIN_ID%
-// filled in and `buildMode` added (as @grafana/create-plugin does), the README and the logos.
+// filled in and `buildMode` added (as @grafana/create-plugin does), the plugin's own README
+// (src/README.md, shown in Grafana's plugin catalog; the repository's README.md is for developers),
+// CHANGELOG.md, LICENSE, and the logos and screenshots each plugin.json names.
 
 export const ROOT_DIR = process.cwd();
 export const SOURCE_DIR = path.join(ROOT_DIR, 'src');
 export const DIST_DIR = path.join(ROOT_DIR, 'dist');
+export const PLUGIN_README = path.join(SOURCE_DIR, 'README.md');
 
 interface PluginJson {
   id: string;

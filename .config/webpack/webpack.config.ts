@@ -4,7 +4,6 @@
 // `npm run build` (production) and `npm run dev` (watch). Runs as TypeScript on Node >= 22.18 (type
 // stripping), so it is erasable-only like the sidecar. Nothing is downloaded at build time.
 
-import fs from 'node:fs';
 import path from 'node:path';
 import CopyWebpackPlugin from 'copy-webpack-plugin';
 import TerserPlugin from 'terser-webpack-plugin';
@@ -14,6 +13,7 @@ import { externals } from './externals.ts';
 import { swcRule } from './swc-rule.ts';
 import {
   DIST_DIR,
+  PLUGIN_README,
   ROOT_DIR,
   SOURCE_DIR,
   entries,
@@ -30,7 +30,7 @@ type Env = Record<string, string | boolean | undefined>;
 function copyPatterns(mode: string) {
   const toDist = (file: string) => path.relative(SOURCE_DIR, file);
   const nested = nestedPlugins();
-  const patterns = [
+  return [
     {
       from: rootPluginJsonPath,
       to: 'plugin.json',
@@ -41,22 +41,20 @@ function copyPatterns(mode: string) {
       to: `${n.dir}/plugin.json`,
       transform: (content: Buffer) => fillPluginJson(content.toString('utf8'), mode),
     })),
+    // The catalog's README (what Grafana's plugin page shows), not the repository's developer README.
     {
-      from: path.join(ROOT_DIR, 'README.md'),
+      from: PLUGIN_README,
       to: 'README.md',
       transform: (content: Buffer) => fillReadme(content.toString('utf8')),
     },
+    // Grafana's plugin validator requires both in the archive; a missing one fails the build.
+    { from: path.join(ROOT_DIR, 'CHANGELOG.md'), to: 'CHANGELOG.md' },
+    { from: path.join(ROOT_DIR, 'LICENSE'), to: 'LICENSE', toType: 'file' as const },
     ...pluginAssets(rootPluginJsonPath, SOURCE_DIR).map((file) => ({ from: file, to: toDist(file) })),
     ...nested.flatMap((n) =>
       pluginAssets(n.pluginJson, path.dirname(n.module)).map((file) => ({ from: file, to: toDist(file) })),
     ),
   ];
-  for (const optional of ['LICENSE', 'CHANGELOG.md']) {
-    if (fs.existsSync(path.join(ROOT_DIR, optional))) {
-      patterns.push({ from: path.join(ROOT_DIR, optional), to: optional });
-    }
-  }
-  return patterns;
 }
 
 export default function config(env: Env = {}): Configuration {
