@@ -129,14 +129,35 @@ ingester:
   complete_block_timeout: 1h
   flush_all_on_shutdown: true
 
-# Off: it only runs when metrics_generator.storage.path is set, which it is not.
+# The metrics-generator runs only for TraceQL metrics (the provisioned dashboard): its local-blocks
+# processor keeps every span (not just server spans, and whatever its age) and flushes its blocks
+# to the backend, which is where 2.8 reads TraceQL metrics from (blocks of the generator's
+# replication factor; the ingester's blocks serve search only). No span metrics or service graphs
+# are generated, and nothing is remote-written.
 metrics_generator:
   ring:
     kvstore:
       store: inmemory
     instance_addr: ${LOOPBACK}
+  storage:
+    path: ${DATA_DIR}/generator/wal
   traces_storage:
     path: ${DATA_DIR}/generator/traces
+    # As for the ingester's WAL: a block's time range covers its spans' real (old) times.
+    ingestion_time_range_slack: ${SLACK}
+  metrics_ingestion_time_range_slack: ${SLACK}
+  processor:
+    local_blocks:
+      filter_server_spans: false
+      flush_to_storage: true
+      trace_idle_period: ${TRACE_IDLE}
+      max_block_duration: ${MAX_BLOCK}
+      complete_block_timeout: 1h
+
+overrides:
+  defaults:
+    metrics_generator:
+      processors: [local-blocks]
 
 block_builder:
   wal:
@@ -154,6 +175,13 @@ query_frontend:
     query_ingesters_until: ${INGESTERS_UNTIL}
     # No cap on the search window (default 168h).
     max_duration: 0s
+  # TraceQL metrics (the provisioned dashboard's stats and time series): no cap on the range
+  # (default 3h), and everything from the backend blocks. 2.8 would send the recent part of a query
+  # to the metrics-generators, which this Tempo does not run ("empty ring"); its blocks are cut and
+  # flushed within seconds (max_block_duration), so the backend has all but the last seconds.
+  metrics:
+    max_duration: 0s
+    query_backend_after: 0s
 
 # The compactor ring is left unset (= unsharded single compactor).
 compactor:
