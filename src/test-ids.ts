@@ -57,6 +57,7 @@ export const testIds = {
     noMatch: 'state-no-match',
     error: 'state-error',
     tempoWarning: 'tempo-warning',
+    truncatedWarning: 'truncated-warning',
     table: 'change-table',
     tableTotal: 'change-table-total',
     header: (sortKey: string) => `change-table-header-${sortKey}`,

@@ -314,9 +314,16 @@ export class ChangeQueryService {
     fromMs: number,
     toMs: number,
     nowMs: number,
-  ): Promise<{ changes: ChangeSummary[]; tempoError?: string; overlay: number; closedFrom: 'index' | 'tempo' }> {
+  ): Promise<{
+    changes: ChangeSummary[];
+    tempoError?: string;
+    overlay: number;
+    closedFrom: 'index' | 'tempo';
+    truncated: boolean;
+  }> {
     const byNumber = new Map<number, ChangeSummary>();
     let tempoError: string | undefined;
+    let truncated = false;
     const closedFrom = this.indexServes(fromMs, nowMs) ? 'index' : 'tempo';
     if (closedFrom === 'index') {
       for (const row of this.store.indexedRoots(fromMs, toMs)) {
@@ -331,7 +338,8 @@ export class ChangeQueryService {
       }
     } else {
       try {
-        const { roots, submits } = await this.closedRows(fromMs, toMs, nowMs);
+        const { roots, submits, full } = await this.closedRows(fromMs, toMs, nowMs);
+        truncated = full;
         const submittedAt = new Map(submits.map((r) => [r.traceId, r.startMs]));
         for (const row of roots) {
           const summary = this.fromRoot(row, submittedAt.get(row.traceId));
@@ -351,7 +359,7 @@ export class ChangeQueryService {
       // The overlay wins: a change abandoned (root exported) and later restored is open now.
       byNumber.set(c.number, this.fromOpen(c, nowMs));
     }
-    return { changes: [...byNumber.values()], tempoError, overlay: open.length, closedFrom };
+    return { changes: [...byNumber.values()], tempoError, overlay: open.length, closedFrom, truncated };
   }
 
   /** What the answer says about where its closed changes came from. */
@@ -359,6 +367,7 @@ export class ChangeQueryService {
     tempoError?: string;
     overlay: number;
     closedFrom: 'index' | 'tempo';
+    truncated: boolean;
   }): ChangeListResponse['sources'] {
     const index = this.options.index;
     return {
@@ -366,6 +375,7 @@ export class ChangeQueryService {
       tempoError: r.tempoError,
       overlay: r.overlay,
       closed: r.closedFrom,
+      ...(r.truncated ? { truncated: true } : {}),
       index: !index?.enabled ? 'disabled' : this.store.changeIndexState().state,
     };
   }

@@ -245,6 +245,11 @@ export interface ChangeListResponse {
      * index is rebuilt or disabled, or for a range starting before its retention).
      */
     closed?: 'index' | 'tempo';
+    /**
+     * The Tempo search answered as many closed changes as it may (query.maxChanges): the range holds
+     * more than the list shows. Only when the closed changes came from Tempo.
+     */
+    truncated?: boolean;
     /** The change index's state (docs/architecture.md, "Change index"). */
     index?: ChangeIndexStatus;
   };

@@ -125,6 +125,14 @@ export default function CodeReviewPage({ meta }: Props) {
             </Alert>
           </div>
         )}
+        {current?.sources.truncated && (
+          <div data-testid={testIds.codeReview.truncatedWarning}>
+            <Alert severity="warning" title="Not every change of the range is listed">
+              Tempo answered as many closed changes as the sidecar reads for one range (query.maxChanges), so the list
+              and its figures cover only part of it. Narrow the time range, or raise query.maxChanges.
+            </Alert>
+          </div>
+        )}
         {list.pageError && (
           <Alert severity="warning" title="Some rows could not be loaded">
             {describeFailure(list.pageError).detail}. Scroll again to retry.
