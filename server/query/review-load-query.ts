@@ -9,7 +9,8 @@ import type { TempoReader } from './tempo-reader.ts';
 // GET /api/load: per reviewer, the reviews given in the range and those pending now, under the
 // list's filters. A change's reviews are listed on its root span (`gerrit.reviews.json`, one string
 // per change: exact in any search, unlike child spans, which a Tempo search can answer only in part
-// when a trace's spans sit in different blocks) and, for open changes, in the sidecar's state.
+// when a trace's spans sit in different blocks), read from the change index where it has the root
+// (else from a search of Tempo's roots), and, for open changes, from the sidecar's state.
 
 export interface ReviewLoadOptions {
   serverId: string;
@@ -34,11 +35,21 @@ export class ReviewLoadService {
   }
 
   async load(q: ChangeListQuery, nowMs: number): Promise<ReviewLoadResponse> {
-    const [{ changes, tempoError }, closedLogs] = await Promise.all([
+    const [{ changes, tempoError, closedFrom }, closedLogs] = await Promise.all([
       this.changes.changesInRange(q.from, q.to, nowMs),
       this.closedReviewLogs(q.from, q.to, nowMs).catch(() => new Map<string, unknown>()),
     ]);
     const logs = new Map(closedLogs);
+    // The change index holds the review log of every root the sidecar wrote itself, at once (Tempo
+    // may show a root only seconds later, or an earlier generation's first).
+    if (closedFrom === 'index') {
+      for (const row of this.store.indexedRoots(q.from, q.to)) {
+        const log = row.attributes[Attr.reviewsJson];
+        if (log !== undefined) {
+          logs.set(row.traceId, parseLog(log));
+        }
+      }
+    }
     // The sidecar's state wins: a change restored after its abandon was final is open again.
     for (const c of [...this.store.listOpenChanges(), ...this.store.listPendingAbandoned()]) {
       logs.set(traceIdFor(this.options.serverId, c.number), c.reviews ?? []);

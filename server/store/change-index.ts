@@ -28,11 +28,16 @@ export const LIST_ROOT_ATTRIBUTES: readonly string[] = [
   Attr.timeToFirstReviewMs,
 ];
 
-/** What the index keeps of a root: the list's attributes and the two Tempo is asked for in searches of their own. */
+/**
+ * What the index keeps of a root: the list's attributes, the two Tempo is asked for in searches of
+ * their own, and the review log the review load reads (kept from the live path; a rebuild from
+ * Tempo does not search for it, and the load then reads it from Tempo).
+ */
 export const INDEXED_ROOT_ATTRIBUTES: readonly string[] = [
   ...LIST_ROOT_ATTRIBUTES,
   Attr.rootGeneration,
   Attr.unreviewedWaitMs,
+  Attr.reviewsJson,
 ];
 
 /** A root row as the index stores it, with the time its change was submitted when a submit span says so. */
