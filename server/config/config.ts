@@ -166,13 +166,14 @@ const configSchema = z
       .default({ maxChanges: 20_000, cacheSeconds: 15, searchSlices: 2, maxRangeDays: 731 }),
     http: z
       .object({
-        host: z.string().min(1).default('0.0.0.0'),
+        /** Loopback by default: the image and docker compose set 0.0.0.0 explicitly. */
+        host: z.string().min(1).default('127.0.0.1'),
         port: z.number().int().min(0).max(65535).default(8686),
         /** Bearer token the query API requires (the Grafana app's proxy route sends it). */
         apiToken: z.string().min(16, 'at least 16 characters').optional(),
       })
       .strict()
-      .default({ host: '0.0.0.0', port: 8686 }),
+      .default({ host: '127.0.0.1', port: 8686 }),
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
       .strict()
