@@ -109,6 +109,8 @@ const exportSchema = z
     minBackoffMs: duration.default(500),
     maxBackoffMs: duration.default(30_000),
     idleMs: duration.default(1_000),
+    /** While Tempo does not accept spans, a progress line (retries, outbox depth) at most this often. */
+    outageLogMs: duration.default(30_000),
   })
   .strict()
   .default({
@@ -119,6 +121,7 @@ const exportSchema = z
     minBackoffMs: 500,
     maxBackoffMs: 30_000,
     idleMs: 1_000,
+    outageLogMs: 30_000,
   });
 
 const mappingSchema = z
