@@ -1,5 +1,5 @@
 import { SingleBar } from 'cli-progress';
-import { GerritRestError } from '../gerrit/rest-client.ts';
+import { GerritRest, GerritRestError } from '../gerrit/rest-client.ts';
 import {
   loadOrExit,
   requireTempo,
@@ -34,18 +34,16 @@ export async function backfillCommand(options: BackfillOptions): Promise<void> {
       2,
     );
   }
+  // Both services first, before the database is opened: a mistake ends here in one line.
   await requireTempo(config, 'backfill');
+  await new GerritRest(config.gerrit.http).version().catch((err: unknown) => {
+    throw gerritProblem(err);
+  });
   const sidecar = sidecarOrExit(config, log, options);
   const reconciler = sidecar.reconciler;
-  if (!reconciler || !sidecar.rest) {
+  if (!reconciler) {
     sidecar.store.close();
     throw new CliError('gerrit.http is not configured', 2);
-  }
-  try {
-    await sidecar.rest.version();
-  } catch (err) {
-    sidecar.store.close();
-    throw gerritProblem(err);
   }
   sidecar.drainer.start();
   const abort = new AbortController();
