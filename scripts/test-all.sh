@@ -10,6 +10,15 @@ export REVIEWTRACE_CACHE="${REVIEWTRACE_CACHE:-$HOME/.cache/reviewtrace}"
 
 step() { printf '\n== %s\n' "$*" >&2; }
 
+step "npm packages"
+# A fresh clone has no node_modules; an older install may not match package-lock.json any more
+# (npm writes node_modules/.package-lock.json on every install).
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+else
+  echo "node_modules matches package-lock.json" >&2
+fi
+
 step "dependencies: Tempo, Gerrit, Chromium"
 REVIEWTRACE_TEMPO_BIN="$(scripts/tempo/install-tempo.sh | tail -n 1)"
 REVIEWTRACE_GERRIT_WAR="$(scripts/gerrit/install-gerrit.sh | tail -n 1)"

@@ -1,9 +1,12 @@
 #!/usr/bin/env node
+// The CLI. Users start it through server/bin/reviewtrace-server.cjs (the package's bin), which checks
+// the Node.js version first.
 import { Command, Option } from 'commander';
 import { backfillCommand } from '../cli/backfill-command.ts';
 import { demoCommand } from '../cli/demo-command.ts';
 import { doctorCommand } from '../cli/doctor-command.ts';
 import { runCommand } from '../cli/run-command.ts';
+import { debugRequested, exitWithError } from '../cli/errors.ts';
 import { DEMO_DEFAULTS } from '../demo/review-history.ts';
 
 const program = new Command()
@@ -26,6 +29,8 @@ const program = new Command()
     'confirm a new gerrit.serverId: every change then gets a new trace id (see docs/configuration.md)',
   )
   .showHelpAfterError()
+  // Every subcommand's --help lists --config, --log-level and the rest (inherited by the commands below).
+  .configureHelp({ showGlobalOptions: true })
   .addHelpText(
     'after',
     '\nEvery configuration key can also be set as REVIEWTRACE_<SECTION>__<KEY>, e.g. REVIEWTRACE_GERRIT__SSH__HOST.\nSee docs/configuration.md.',
@@ -39,7 +44,10 @@ program
 program
   .command('backfill')
   .description('turn past review history into the same traces (safe to repeat; resumable)')
-  .requiredOption('--since <date>', 'oldest change update to include: 2026-01-31, an ISO time, or an age like 90d')
+  .requiredOption(
+    '--since <date>',
+    'oldest change update to include: 2026-01-31, an ISO time, or an age like 90d, 12h or 2w',
+  )
   .option('--until <date>', 'newest change update to include (default: now)')
   .option('--export-timeout <seconds>', 'how long to wait for Tempo to accept the spans before exiting', '600')
   .action((opts: { since: string; until?: string; exportTimeout: string }) =>
@@ -62,4 +70,9 @@ program
   .option('--json', 'print the result as JSON')
   .action((opts: { json?: boolean }) => doctorCommand({ ...program.opts(), ...opts }));
 
-await program.parseAsync();
+// A mistake a user can make ends in one line with a hint, never a stack trace (server/cli/errors.ts);
+// --log-level debug adds the stack of an unexpected error.
+const debug = debugRequested(process.argv, process.env);
+process.on('uncaughtException', (err) => exitWithError(err, debug));
+process.on('unhandledRejection', (err) => exitWithError(err, debug));
+await program.parseAsync().catch((err: unknown) => exitWithError(err, debug));

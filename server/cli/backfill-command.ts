@@ -1,12 +1,14 @@
 import { SingleBar } from 'cli-progress';
+import { GerritRest, GerritRestError } from '../gerrit/rest-client.ts';
 import {
   loadOrExit,
+  requireTempo,
   sidecarOrExit,
-  parseDateOption,
   untilSignal,
   waitForOutboxEmpty,
   type CommonOptions,
 } from './common.ts';
+import { CliError, parseDateRange } from './errors.ts';
 
 export interface BackfillOptions extends CommonOptions {
   since: string;
@@ -21,16 +23,27 @@ export interface BackfillOptions extends CommonOptions {
  */
 export async function backfillCommand(options: BackfillOptions): Promise<void> {
   const { config, log } = loadOrExit(options);
-  const since = parseDateOption(options.since, '--since');
-  const until = options.until ? parseDateOption(options.until, '--until') : Date.now();
-  if (!config.gerrit.http) {
-    log.error('backfill reads history through the REST API: configure gerrit.http.url (and username/password).');
-    process.exit(2);
+  const { sinceMs: since, untilMs: until } = parseDateRange(options.since, options.until);
+  const exportTimeoutS = Number(options.exportTimeout);
+  if (!Number.isFinite(exportTimeoutS) || exportTimeoutS < 0) {
+    throw new CliError(`--export-timeout "${options.exportTimeout}" is not a number of seconds (e.g. 600)`, 2);
   }
+  if (!config.gerrit.http) {
+    throw new CliError(
+      "backfill reads history through Gerrit's REST API: set gerrit.http.url (REVIEWTRACE_GERRIT__HTTP__URL), and username and password for a Gerrit that requires them",
+      2,
+    );
+  }
+  // Both services first, before the database is opened: a mistake ends here in one line.
+  await requireTempo(config, 'backfill');
+  await new GerritRest(config.gerrit.http).version().catch((err: unknown) => {
+    throw gerritProblem(err);
+  });
   const sidecar = sidecarOrExit(config, log, options);
   const reconciler = sidecar.reconciler;
   if (!reconciler) {
-    process.exit(2);
+    sidecar.store.close();
+    throw new CliError('gerrit.http is not configured', 2);
   }
   sidecar.drainer.start();
   const abort = new AbortController();
@@ -47,7 +60,7 @@ export async function backfillCommand(options: BackfillOptions): Promise<void> {
     : undefined;
   bar?.start(1000, 0, { changes: 0, spans: 0, outbox: 0 });
   let lastLine = 0;
-  const result = await reconciler.walk(since, until, {
+  const walking = reconciler.walk(since, until, {
     cursorKey: `backfill:${since}`,
     signal: abort.signal,
     onProgress: (p) => {
@@ -63,21 +76,36 @@ export async function backfillCommand(options: BackfillOptions): Promise<void> {
       }
     },
   });
+  const result = await walking.catch(async (err: unknown) => {
+    bar?.stop();
+    await sidecar.stop();
+    throw gerritProblem(err);
+  });
   bar?.stop();
   if (abort.signal.aborted) {
     log.info({ changes: result.changes }, 'Backfill interrupted; run the same command again to resume');
   } else {
     log.info({ changes: result.changes, newSpans: result.spans }, 'Backfill read all history; exporting');
   }
-  const emptied = await waitForOutboxEmpty(
-    () => sidecar.store.outboxDepth().spans,
-    Date.now() + Number(options.exportTimeout) * 1000,
-  );
+  const emptied = await waitForOutboxEmpty(() => sidecar.store.outboxDepth().spans, Date.now() + exportTimeoutS * 1000);
+  const outbox = sidecar.store.outboxDepth();
+  const lastError = sidecar.drainer.lastError;
+  await sidecar.stop();
   if (!emptied) {
-    log.warn(
-      { outbox: sidecar.store.outboxDepth() },
-      'Tempo has not accepted every span yet; they stay in the outbox and the sidecar exports them when it runs',
+    throw new CliError(
+      `Tempo did not accept ${outbox.spans} spans within --export-timeout ${exportTimeoutS} s${lastError ? ` (last error: ${lastError})` : ''}: they stay in the outbox, and \`reviewtrace-server run\` (or backfill again) exports them`,
     );
   }
-  await sidecar.stop();
+}
+
+/** A Gerrit REST failure during backfill, in one line with what to check. */
+function gerritProblem(err: unknown): Error {
+  if (err instanceof GerritRestError) {
+    const hint =
+      err.status === undefined
+        ? '; is Gerrit running, and is gerrit.http.url (REVIEWTRACE_GERRIT__HTTP__URL) its address? `reviewtrace-server doctor` checks every connection'
+        : '';
+    return new CliError(`${err.message}${hint}`);
+  }
+  return err instanceof Error ? err : new Error(String(err));
 }

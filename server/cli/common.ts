@@ -1,6 +1,9 @@
-import { ConfigError, loadConfig, type Config } from '../config/config.ts';
+import type { Server } from 'node:http';
+import { ConfigError, loadConfig, tempoHeaders, type Config } from '../config/config.ts';
+import { startHttpServer, type ApiHandler } from '../http/http-server.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
 import { Sidecar } from '../sidecar.ts';
+import { CliError, exitWithError, listenError } from './errors.ts';
 
 export interface CommonOptions {
   config?: string;
@@ -14,8 +17,7 @@ export function sidecarOrExit(config: Config, log: Logger, options: CommonOption
     return new Sidecar(config, log, undefined, { acceptServerIdChange: options.acceptServerIdChange });
   } catch (err) {
     if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(2);
+      exitWithError(err);
     }
     throw err;
   }
@@ -34,8 +36,7 @@ export function loadOrExit(
     return { config, log: createLogger(config.log.level) };
   } catch (err) {
     if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(2);
+      exitWithError(err);
     }
     throw err;
   }
@@ -70,14 +71,56 @@ export async function waitForOutboxEmpty(spans: () => number, deadlineMs: number
   return true;
 }
 
-export function parseDateOption(value: string, flag: string): number {
-  const ms = /^\d+[dh]$/.test(value)
-    ? Date.now() - Number(value.slice(0, -1)) * (value.endsWith('d') ? 86_400_000 : 3_600_000)
-    : Date.parse(value);
-  if (!Number.isFinite(ms)) {
-    throw new Error(
-      `${flag}: expected a date like 2026-01-31, an ISO time, or an age like 30d or 12h (got "${value}")`,
-    );
+/**
+ * Starts the HTTP server on http.host:http.port, or closes the database and exits with one line
+ * (port in use, no privileges, not an address of this machine).
+ */
+export async function startHttpOrExit(sidecar: Sidecar, api: ApiHandler): Promise<Server> {
+  try {
+    return await startHttpServer(sidecar, api);
+  } catch (err) {
+    sidecar.store.close();
+    exitWithError(listenError(err, sidecar.config.http.host, sidecar.config.http.port));
   }
-  return ms;
+}
+
+/** Why Tempo's OTLP endpoint does not accept an (empty) export, or undefined when it does. */
+export async function tempoOtlpProblem(config: Config): Promise<string | undefined> {
+  try {
+    // An empty ExportTraceServiceRequest is a valid protobuf message of zero bytes.
+    const r = await fetch(config.tempo.otlpEndpoint, {
+      method: 'POST',
+      headers: { ...tempoHeaders(config), 'content-type': 'application/x-protobuf' },
+      body: new Uint8Array(0),
+      signal: AbortSignal.timeout(config.tempo.timeoutMs),
+    });
+    if (r.ok) {
+      return undefined;
+    }
+    const body = (await r.text()).slice(0, 200);
+    return `${config.tempo.otlpEndpoint} answered HTTP ${r.status}: ${body}${r.status === 404 ? ' (is the path /v1/traces and the OTLP HTTP receiver enabled?)' : ''}`;
+  } catch (err) {
+    const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : (err as Error).message;
+    return `cannot reach ${config.tempo.otlpEndpoint} (tempo.otlpEndpoint): ${cause}`;
+  }
+}
+
+/**
+ * For commands that end once their spans are exported (backfill, demo --no-follow): fails at once,
+ * in one line, when Tempo does not answer (a few tries over about 5 s, for a Tempo still starting).
+ */
+export async function requireTempo(config: Config, command: string): Promise<void> {
+  let problem: string | undefined;
+  for (let attempt = 0; attempt < 3; attempt += 1) {
+    problem = await tempoOtlpProblem(config);
+    if (!problem) {
+      return;
+    }
+    if (attempt < 2) {
+      await new Promise((r) => setTimeout(r, 2_500));
+    }
+  }
+  throw new CliError(
+    `Tempo does not accept spans: ${problem}. ${command} exports to it: start Tempo, or point REVIEWTRACE_TEMPO__OTLP_ENDPOINT (tempo.otlpEndpoint) at it; \`reviewtrace-server doctor\` checks every connection`,
+  );
 }

@@ -1,10 +1,18 @@
-import { startHttpServer } from '../http/http-server.ts';
 import { createQueryApi } from '../http/query-api.ts';
 import { DEMO_DEFAULTS, demoSpanMs, demoStreamEvents } from '../demo/review-history.ts';
 import { tempoHeaders } from '../config/config.ts';
 import { TOPOLOGY_WINDOW_MS, TopologyFeed } from '../demo/topology-feed.ts';
 import { parseStreamEvent } from '../gerrit/stream-events.ts';
-import { loadOrExit, sidecarOrExit, untilSignal, waitForOutboxEmpty, type CommonOptions } from './common.ts';
+import {
+  loadOrExit,
+  requireTempo,
+  sidecarOrExit,
+  startHttpOrExit,
+  untilSignal,
+  waitForOutboxEmpty,
+  type CommonOptions,
+} from './common.ts';
+import { CliError } from './errors.ts';
 
 export interface DemoOptions extends CommonOptions {
   changes: string;
@@ -24,8 +32,20 @@ const BATCH = 1000;
  */
 export async function demoCommand(options: DemoOptions): Promise<void> {
   const { config, log } = loadOrExit(options);
+  const changes = Number(options.changes);
+  const seed = Number(options.seed);
+  if (!Number.isInteger(changes) || changes < 1) {
+    throw new CliError(`--changes "${options.changes}" is not a whole number of changes (e.g. 600)`, 2);
+  }
+  if (!Number.isInteger(seed)) {
+    throw new CliError(`--seed "${options.seed}" is not a whole number`, 2);
+  }
+  if (!options.follow) {
+    // This run ends once Tempo has the history: fail now, in one line, when Tempo does not answer.
+    await requireTempo(config, 'demo --no-follow');
+  }
   const sidecar = sidecarOrExit(config, log, options);
-  const server = await startHttpServer(
+  const server = await startHttpOrExit(
     sidecar,
     createQueryApi(sidecar.queries, sidecar.serviceMaps, sidecar.reviewLoads, sidecar.log, {
       maxRangeDays: sidecar.config.query.maxRangeDays,
@@ -35,8 +55,11 @@ export async function demoCommand(options: DemoOptions): Promise<void> {
   // loading (the load keeps the event loop busy; and a Tempo found without any root needs one search).
   await sidecar.changeIndex.start();
   sidecar.drainer.start();
-  const changes = Number(options.changes);
-  const seed = Number(options.seed);
+  if (!config.http.apiToken) {
+    log.warn(
+      'http.apiToken is not set: the query API is off and the Grafana app can read nothing. Set REVIEWTRACE_HTTP__API_TOKEN (16+ characters) and the same token in the app configuration',
+    );
+  }
   const span = demoSpanMs(changes, DEMO_DEFAULTS.meanArrivalMs);
   let anchor = Number(sidecar.store.getMeta(ANCHOR_KEY));
   if (!anchor) {
@@ -111,7 +134,16 @@ export async function demoCommand(options: DemoOptions): Promise<void> {
   while (!stopped && !next.done) {
     const wait = next.value.eventCreatedOn * 1000 - Date.now();
     if (wait > 0) {
-      await Promise.race([new Promise((r) => setTimeout(r, Math.min(wait, 60_000))), stopping]);
+      // The timer is cleared on a signal: a pending one would keep the process alive for up to a
+      // minute after Ctrl-C (and Docker kills a container 10 s after SIGTERM).
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        new Promise((r) => {
+          timer = setTimeout(r, Math.min(wait, 60_000));
+        }),
+        stopping,
+      ]);
+      clearTimeout(timer);
       continue;
     }
     sidecar.store.transaction(apply);

@@ -1,14 +1,18 @@
 import { connect } from 'node:net';
 import { tempoHeaders, type Config } from '../config/config.ts';
+import { runSetupFindings, type SetupFinding } from '../config/setup-check.ts';
 import { GerritRest } from '../gerrit/rest-client.ts';
 import { connectOnce, execCommand } from '../gerrit/ssh-stream.ts';
-import { loadOrExit, type CommonOptions } from './common.ts';
+import { loadOrExit, tempoOtlpProblem, type CommonOptions } from './common.ts';
 
 // `doctor`: checks each dependency in turn and says in plain words what is wrong and what to do.
 
 export interface Check {
   name: string;
+  /** False fails doctor (exit 1). */
   ok: boolean;
+  /** Worth knowing, but `run` works (ok stays true). */
+  warning?: boolean;
   detail: string;
 }
 
@@ -25,16 +29,11 @@ function tcpReachable(host: string, port: number, timeoutMs: number): Promise<st
   });
 }
 
-async function sshChecks(config: Config): Promise<Check[]> {
+async function sshChecks(config: Config, findings: SetupFinding[]): Promise<Check[]> {
   const ssh = config.gerrit.ssh;
   if (!ssh) {
-    return [
-      {
-        name: 'Gerrit SSH',
-        ok: false,
-        detail: 'gerrit.ssh is not configured (host, username, privateKeyFile, hostKey); the demo needs none of it',
-      },
-    ];
+    const finding = findings.find((f) => f.key === 'gerrit.ssh');
+    return [{ name: 'Gerrit SSH', ok: false, detail: finding?.message ?? 'gerrit.ssh is not configured' }];
   }
   const checks: Check[] = [];
   const tcp = await tcpReachable(ssh.host, ssh.port, ssh.connectTimeoutMs);
@@ -93,12 +92,15 @@ async function sshChecks(config: Config): Promise<Check[]> {
   return checks;
 }
 
-async function restCheck(config: Config): Promise<Check> {
+async function restCheck(config: Config, findings: SetupFinding[]): Promise<Check> {
   if (!config.gerrit.http) {
+    // `run` works without it (it warns), so doctor warns too.
+    const finding = findings.find((f) => f.key === 'gerrit.http');
     return {
       name: 'Gerrit REST',
-      ok: false,
-      detail: 'gerrit.http is not configured: reconcile after disconnects and backfill need it',
+      ok: true,
+      warning: true,
+      detail: finding?.message ?? 'gerrit.http is not configured',
     };
   }
   try {
@@ -111,29 +113,12 @@ async function restCheck(config: Config): Promise<Check> {
 
 async function tempoChecks(config: Config): Promise<Check[]> {
   const checks: Check[] = [];
-  try {
-    // An empty ExportTraceServiceRequest is a valid protobuf message of zero bytes.
-    const r = await fetch(config.tempo.otlpEndpoint, {
-      method: 'POST',
-      headers: { ...tempoHeaders(config), 'content-type': 'application/x-protobuf' },
-      body: new Uint8Array(0),
-      signal: AbortSignal.timeout(config.tempo.timeoutMs),
-    });
-    checks.push({
-      name: 'Tempo OTLP endpoint',
-      ok: r.ok,
-      detail: r.ok
-        ? `${config.tempo.otlpEndpoint} accepts OTLP/HTTP`
-        : `${config.tempo.otlpEndpoint} answered HTTP ${r.status}: ${(await r.text()).slice(0, 200)}${r.status === 404 ? ' (is the path /v1/traces and the OTLP HTTP receiver enabled?)' : ''}`,
-    });
-  } catch (err) {
-    const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : (err as Error).message;
-    checks.push({
-      name: 'Tempo OTLP endpoint',
-      ok: false,
-      detail: `cannot reach ${config.tempo.otlpEndpoint} (tempo.otlpEndpoint): ${cause}`,
-    });
-  }
+  const otlp = await tempoOtlpProblem(config);
+  checks.push({
+    name: 'Tempo OTLP endpoint',
+    ok: !otlp,
+    detail: otlp ?? `${config.tempo.otlpEndpoint} accepts OTLP/HTTP`,
+  });
   try {
     const r = await fetch(new URL('/api/echo', config.tempo.queryUrl), {
       headers: tempoHeaders(config),
@@ -156,7 +141,23 @@ async function tempoChecks(config: Config): Promise<Check[]> {
 }
 
 export async function runChecks(config: Config): Promise<Check[]> {
-  return [...(await sshChecks(config)), await restCheck(config), ...(await tempoChecks(config))];
+  // The findings `run` enforces at start (server/config/setup-check.ts): the Gerrit ones appear in
+  // the Gerrit checks below, the others as checks of their own.
+  const findings = runSetupFindings(config);
+  const own = findings
+    .filter((f) => !['gerrit.ssh', 'gerrit.http'].includes(f.key))
+    .map((f): Check => ({
+      name: `Configuration (${f.key})`,
+      ok: f.severity !== 'error',
+      warning: f.severity === 'warning' || undefined,
+      detail: f.message,
+    }));
+  return [
+    ...own,
+    ...(await sshChecks(config, findings)),
+    await restCheck(config, findings),
+    ...(await tempoChecks(config)),
+  ];
 }
 
 export async function doctorCommand(options: CommonOptions & { json?: boolean }): Promise<void> {
@@ -167,7 +168,7 @@ export async function doctorCommand(options: CommonOptions & { json?: boolean })
   } else {
     process.stdout.write(`Configuration: valid (server id "${config.serverId}", database ${config.databasePath})\n`);
     for (const c of checks) {
-      process.stdout.write(`${c.ok ? 'OK  ' : 'FAIL'} ${c.name}: ${c.detail}\n`);
+      process.stdout.write(`${c.ok ? (c.warning ? 'WARN' : 'OK  ') : 'FAIL'} ${c.name}: ${c.detail}\n`);
     }
   }
   process.exitCode = checks.every((c) => c.ok) ? 0 : 1;

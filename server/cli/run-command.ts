@@ -1,24 +1,24 @@
-import { startHttpServer } from '../http/http-server.ts';
 import { createQueryApi } from '../http/query-api.ts';
-import { DEMO_API_TOKEN } from '../config/config.ts';
-import { loadOrExit, sidecarOrExit, untilSignal, type CommonOptions } from './common.ts';
+import { runSetupFindings } from '../config/setup-check.ts';
+import { loadOrExit, sidecarOrExit, startHttpOrExit, untilSignal, type CommonOptions } from './common.ts';
+import { CliError } from './errors.ts';
 
 export async function runCommand(options: CommonOptions): Promise<void> {
   const { config, log } = loadOrExit(options);
-  if (!config.gerrit.ssh) {
-    log.error(
-      'gerrit.ssh is not configured: nothing to follow. Configure Gerrit (see docs/configuration.md) or run `reviewtrace-server demo`.',
-    );
-    process.exit(2);
+  // The same findings `doctor` reports (server/config/setup-check.ts).
+  const findings = runSetupFindings(config);
+  const errors = findings.filter((f) => f.severity === 'error');
+  if (errors.length > 0) {
+    throw new CliError(errors.map((f) => f.message).join('; '), 2);
   }
-  if (config.http.apiToken === DEMO_API_TOKEN) {
-    process.stderr.write(
-      'http.apiToken: the demo token of docker-compose.yaml is public; set your own (16+ characters) in REVIEWTRACE_API_TOKEN (compose) or REVIEWTRACE_HTTP__API_TOKEN\n',
-    );
-    process.exit(2);
+  for (const f of findings) {
+    // Sidecar.start() logs the two Gerrit warnings itself.
+    if (f.key === 'http.apiToken') {
+      log.warn({ key: f.key }, f.message);
+    }
   }
   const sidecar = sidecarOrExit(config, log, options);
-  const server = await startHttpServer(
+  const server = await startHttpOrExit(
     sidecar,
     createQueryApi(sidecar.queries, sidecar.serviceMaps, sidecar.reviewLoads, sidecar.log, {
       maxRangeDays: sidecar.config.query.maxRangeDays,

@@ -109,6 +109,8 @@ const exportSchema = z
     minBackoffMs: duration.default(500),
     maxBackoffMs: duration.default(30_000),
     idleMs: duration.default(1_000),
+    /** While Tempo does not accept spans, a progress line (retries, outbox depth) at most this often. */
+    outageLogMs: duration.default(30_000),
   })
   .strict()
   .default({
@@ -119,6 +121,7 @@ const exportSchema = z
     minBackoffMs: 500,
     maxBackoffMs: 30_000,
     idleMs: 1_000,
+    outageLogMs: 30_000,
   });
 
 const mappingSchema = z
@@ -178,13 +181,14 @@ const configSchema = z
       .default({ enabled: true, retentionDays: 365, rebuildSliceHours: 168 }),
     http: z
       .object({
-        host: z.string().min(1).default('0.0.0.0'),
+        /** Loopback by default: the image and docker compose set 0.0.0.0 explicitly. */
+        host: z.string().min(1).default('127.0.0.1'),
         port: z.number().int().min(0).max(65535).default(8686),
         /** Bearer token the query API requires (the Grafana app's proxy route sends it). */
         apiToken: z.string().min(16, 'at least 16 characters').optional(),
       })
       .strict()
-      .default({ host: '0.0.0.0', port: 8686 }),
+      .default({ host: '127.0.0.1', port: 8686 }),
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
       .strict()

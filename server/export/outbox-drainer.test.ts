@@ -84,3 +84,70 @@ describe('OutboxDrainer with Tempo unreachable', () => {
     store.close();
   });
 });
+
+describe('OutboxDrainer outage logs', () => {
+  it('logs when an outage starts, a throttled progress line while it lasts, and when it ends', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const log = pino(
+      { level: 'info' },
+      new Writable({
+        write: (c: Buffer, _e, done) => (lines.push(JSON.parse(c.toString()) as Record<string, unknown>), done()),
+      }),
+    );
+    const store = new IngestStore(':memory:');
+    let up = false;
+    const exporter = {
+      export: () =>
+        Promise.resolve(
+          up ? { kind: 'accepted' } : { kind: 'retryable', reason: 'network', detail: 'connect ECONNREFUSED' },
+        ),
+    } as unknown as TempoExporter;
+    const options = {
+      batchSpans: 10,
+      batchBytes: 1e6,
+      maxOutboxSpans: 1000,
+      warnFillRatio: 0.99,
+      minBackoffMs: 10,
+      maxBackoffMs: 20,
+      idleMs: 10,
+      outageLogMs: 60_000,
+    };
+    const drainer = new OutboxDrainer(store, exporter, options, new SidecarMetrics({ defaultMetrics: false }), log);
+    store.enqueueSpans(
+      Array.from({ length: 25 }, (_, i) => span(i)),
+      0,
+    );
+    for (let i = 0; i < 4; i += 1) {
+      assert.equal((await drainer.drainOnce()).failed, true);
+    }
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(
+      lines.map((l) => l.msg),
+      ['Tempo does not accept spans: keeping them in the outbox and retrying'],
+      'one line at the start, progress throttled',
+    );
+    assert.equal(lines[0].reason, 'network');
+    assert.equal(lines[0].outboxSpans, 25);
+    // A progress line once outageLogMs has passed.
+    (options as { outageLogMs: number }).outageLogMs = 0;
+    await drainer.drainOnce();
+    await new Promise((r) => setImmediate(r));
+    assert.equal(lines.length, 2);
+    assert.match(
+      String(lines[1].msg),
+      /^Tempo still does not accept spans after .* \(4 retries, next in .*\); 25 spans wait/,
+    );
+    assert.equal(lines[1].retries, 4);
+    up = true;
+    assert.deepEqual(await drainer.drainOnce(), { accepted: 25, failed: false });
+    await new Promise((r) => setImmediate(r));
+    assert.equal(lines.length, 3);
+    assert.match(
+      String(lines[2].msg),
+      /^Tempo accepts spans again after .* \(4 retries\); exporting the 25 spans that waited/,
+    );
+    assert.equal(lines[2].waitingSpans, 25);
+    assert.equal(typeof lines[2].downForMs, 'number');
+    store.close();
+  });
+});

@@ -21,6 +21,16 @@ export interface DrainerOptions {
   maxBackoffMs: number;
   /** Wait between polls when the outbox is empty. */
   idleMs: number;
+  /** While Tempo does not accept spans, a progress line at most this often (default 30 s). */
+  outageLogMs?: number;
+}
+
+/** An export outage in progress: when it started and how the retries go. */
+interface Outage {
+  sinceMs: number;
+  retries: number;
+  lastLogMs: number;
+  reason: string;
 }
 
 export class OutboxDrainer {
@@ -35,6 +45,7 @@ export class OutboxDrainer {
   private backoffMs: number;
   private readonly leaseOwner = `${process.pid}-${randomUUID()}`;
   private lastWarnMs = 0;
+  private outage: Outage | undefined;
   /** True once Tempo accepted something since the last failure. */
   healthy = true;
   lastError: string | undefined;
@@ -94,11 +105,17 @@ export class OutboxDrainer {
       }
       const outcome = await this.exporter.export(batch.spans);
       if (outcome.kind === 'accepted') {
+        const waited = this.outage ? this.store.outboxDepth().spans : 0;
         this.store.ackOutbox(batch.lastSeq);
         this.metrics.spansExported.inc(batch.spans.length);
         accepted += batch.spans.length;
-        if (!this.healthy) {
-          this.log.info({ outbox: this.store.outboxDepth() }, 'Tempo accepts spans again; draining the outbox');
+        if (this.outage) {
+          const downForMs = Date.now() - this.outage.sinceMs;
+          this.log.info(
+            { downForMs, retries: this.outage.retries, waitingSpans: waited, reason: this.outage.reason },
+            `Tempo accepts spans again after ${formatDuration(downForMs)} (${this.outage.retries} retries); exporting the ${waited} spans that waited in the outbox`,
+          );
+          this.outage = undefined;
         }
         this.healthy = true;
         this.lastError = undefined;
@@ -110,12 +127,7 @@ export class OutboxDrainer {
         await this.isolateRejected(batch.spans.length, outcome.detail);
         continue;
       }
-      if (this.healthy) {
-        this.log.warn(
-          { reason: outcome.reason, detail: outcome.detail },
-          'Tempo did not accept spans; keeping them in the outbox and retrying',
-        );
-      }
+      this.logOutage(outcome.reason, outcome.detail);
       this.healthy = false;
       this.lastError = outcome.detail;
       return { accepted, failed: true };
@@ -145,6 +157,34 @@ export class OutboxDrainer {
       } else {
         return;
       }
+    }
+  }
+
+  /**
+   * An export failed: the first failure of an outage is logged with its reason, then a progress line
+   * (retries, time down, next retry, outbox depth) at most every outageLogMs; the recovery is logged
+   * in drainOnce.
+   */
+  private logOutage(reason: string, detail: string): void {
+    const now = Date.now();
+    const spans = this.store.outboxDepth().spans;
+    if (!this.outage) {
+      this.outage = { sinceMs: now, retries: 0, lastLogMs: now, reason };
+      this.log.warn(
+        { reason, detail, outboxSpans: spans, nextRetryInMs: this.backoffMs },
+        'Tempo does not accept spans: keeping them in the outbox and retrying',
+      );
+      return;
+    }
+    this.outage.retries += 1;
+    this.outage.reason = reason;
+    if (now - this.outage.lastLogMs >= (this.options.outageLogMs ?? 30_000)) {
+      this.outage.lastLogMs = now;
+      const downForMs = now - this.outage.sinceMs;
+      this.log.warn(
+        { reason, detail, retries: this.outage.retries, downForMs, nextRetryInMs: this.backoffMs, outboxSpans: spans },
+        `Tempo still does not accept spans after ${formatDuration(downForMs)} (${this.outage.retries} retries, next in ${formatDuration(this.backoffMs)}); ${spans} spans wait in the outbox`,
+      );
     }
   }
 
@@ -197,4 +237,20 @@ export class OutboxDrainer {
       this.wake = undefined;
     }
   }
+}
+
+/** 950 ms, 42 s, 3 min 5 s, 2 h 4 min. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) {
+    return `${Math.round(ms)} ms`;
+  }
+  const s = Math.round(ms / 1000);
+  if (s < 60) {
+    return `${s} s`;
+  }
+  const m = Math.floor(s / 60);
+  if (m < 60) {
+    return s % 60 ? `${m} min ${s % 60} s` : `${m} min`;
+  }
+  return m % 60 ? `${Math.floor(m / 60)} h ${m % 60} min` : `${Math.floor(m / 60)} h`;
 }

@@ -136,6 +136,8 @@ export class GerritStream {
   private stopped = true;
   private paused = false;
   private attempt = 0;
+  /** When the stream was lost (or first failed to connect), until it follows again. */
+  private downSinceMs: number | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private watchdogTimer: NodeJS.Timeout | undefined;
   private lastActivityMs = 0;
@@ -247,8 +249,16 @@ export class GerritStream {
     this.lastActivityMs = Date.now();
     this.setConnected(true);
     this.lastError = undefined;
+    const retries = this.attempt;
     this.attempt = 0;
-    this.log.info({ host: this.cfg.host, port: this.cfg.port }, 'Following Gerrit stream-events');
+    const downForMs = this.downSinceMs === undefined ? undefined : Date.now() - this.downSinceMs;
+    this.downSinceMs = undefined;
+    this.log.info(
+      { host: this.cfg.host, port: this.cfg.port, ...(downForMs === undefined ? {} : { downForMs, retries }) },
+      downForMs === undefined
+        ? 'Following Gerrit stream-events'
+        : `Following Gerrit stream-events again after ${Math.round(downForMs / 1000)} s (${retries} retries)`,
+    );
     this.startWatchdog(generation);
     if (this.paused) {
       channel.pause();
@@ -335,6 +345,7 @@ export class GerritStream {
       return;
     }
     this.lastError = reason;
+    this.downSinceMs ??= Date.now();
     this.metrics.reconnects.inc({ reason: kind });
     const delay = this.backoffDelay(kind);
     const level = kind === 'host_key' || kind === 'config' ? 'error' : 'warn';

@@ -265,6 +265,9 @@ describe('docker-compose.yaml', () => {
     const compose = composeFor(demoHost);
     const config = loadConfig({ env: sidecarEnv(demoHost) });
     const published = (name: string) => ports(service(compose, name)).map((p) => p.target);
+    // The sidecar's own default is loopback; in its container it must listen on every interface.
+    assert.equal(config.http.host, '0.0.0.0');
+    assert.equal(containerEnv(service(compose, 'sidecar')).REVIEWTRACE_HTTP__HOST, '0.0.0.0');
     const serviceNames = Object.keys(obj(compose, 'services'));
 
     // Sidecar: its configured port = what Grafana's app talks to = what compose publishes = EXPOSE.

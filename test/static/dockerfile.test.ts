@@ -141,6 +141,9 @@ describe('server/Dockerfile', () => {
     const config = loadConfig({ env: reviewtraceEnv });
     assert.equal(config.dataDir, '/data');
     assert.equal(config.databasePath, '/data/reviewtrace.db');
+    // http.host defaults to loopback; the image listens on every interface for its published port.
+    assert.equal(loadConfig({ env: {} }).http.host, '127.0.0.1');
+    assert.equal(config.http.host, '0.0.0.0');
     // /data is created and handed to node before USER switches (a named volume inherits that owner).
     const stageRuns = instructions.filter((i) => i.stage === finalStage);
     const chown = stageRuns.findIndex((i) => i.keyword === 'RUN' && /chown\s+node(:node)?\s+\/data/.test(i.args));
@@ -164,9 +167,14 @@ describe('server/Dockerfile', () => {
   it('starts reviewtrace-server with a real command (run by default: never demo data on its own)', () => {
     const [entrypoint] = inFinal('ENTRYPOINT');
     const entry = execForm(entrypoint.args);
-    assert.deepEqual(entry, ['node', 'server/bin/reviewtrace-server.ts']);
+    assert.deepEqual(entry, ['node', 'server/bin/reviewtrace-server.cjs']);
     assert.ok(exists(entry[1]));
     assert.equal(obj(readJson('package.json'), 'bin')['reviewtrace-server'], entry[1]);
+    // The shim loads the TypeScript CLI beside it, and the version check it requires.
+    const shim = readText(entry[1]);
+    assert.match(shim, /require\('\.\/require-node\.cjs'\)/);
+    assert.match(shim, /'reviewtrace-server\.ts'/);
+    assert.ok(exists('server/bin/reviewtrace-server.ts') && exists('server/bin/require-node.cjs'));
     const [cmd] = inFinal('CMD');
     const args = execForm(cmd.args);
     assert.deepEqual(args, ['run']);
@@ -213,7 +221,13 @@ describe('.dockerignore', () => {
       assert.ok(ignored(path), `${path} is excluded`);
     }
     assert.ok(ignored('server/config/config.test.ts'), 'tests are excluded');
-    for (const path of ['server/bin/reviewtrace-server.ts', 'src/review-model/span-schema.ts', 'package-lock.json']) {
+    for (const path of [
+      'server/bin/reviewtrace-server.cjs',
+      'server/bin/require-node.cjs',
+      'server/bin/reviewtrace-server.ts',
+      'src/review-model/span-schema.ts',
+      'package-lock.json',
+    ]) {
       assert.equal(ignored(path), false, `${path} is in the context`);
     }
   });
