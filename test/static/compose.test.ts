@@ -240,6 +240,13 @@ describe('docker-compose.yaml', () => {
     }
   });
 
+  it('gives Tempo time to flush on stop (3.0 needs about 32 s, Docker kills after 10 s by default)', () => {
+    const grace = String(service(composeRaw, 'tempo').stop_grace_period ?? '10s');
+    const seconds =
+      Number(/^(\d+)s$/.exec(grace)?.[1] ?? /^(\d+)m$/.exec(grace)?.[1] ?? NaN) * (grace.endsWith('m') ? 60 : 1);
+    assert.ok(seconds >= 45, `stop_grace_period ${grace}`);
+  });
+
   it('gives the sidecar and Grafana the API token from the same variable', () => {
     const sidecarRaw = containerEnv(service(composeRaw, 'sidecar')).REVIEWTRACE_HTTP__API_TOKEN;
     const grafanaRaw = containerEnv(service(composeRaw, 'grafana')).REVIEWTRACE_API_TOKEN;
