@@ -34,8 +34,9 @@ export async function demoCommand(options: DemoOptions): Promise<void> {
   const { config, log } = loadOrExit(options);
   const changes = Number(options.changes);
   const seed = Number(options.seed);
-  if (!Number.isInteger(changes) || changes < 1) {
-    throw new CliError(`--changes "${options.changes}" is not a whole number of changes (e.g. 600)`, 2);
+  // 0 is allowed: the query API over an empty history (tests serve a database that way).
+  if (!Number.isInteger(changes) || changes < 0) {
+    throw new CliError(`--changes "${options.changes}" is not a whole number of changes (0 or more, e.g. 600)`, 2);
   }
   if (!Number.isInteger(seed)) {
     throw new CliError(`--seed "${options.seed}" is not a whole number`, 2);
