@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TraceSpan } from '../../src/review-model/change-timeline.ts';
 import { TempoReader } from '../../server/query/tempo-reader.ts';
@@ -70,11 +70,21 @@ export class TempoServer {
     );
   }
 
+  /** The major version start-tempo.sh wrote a configuration for (it says so in the file's first line). */
+  get major(): 2 | 3 {
+    return readFileSync(join(this.dataDir, 'tempo.yaml'), 'utf8').split('\n', 1)[0].includes('Tempo 3.x') ? 3 : 2;
+  }
+
   /**
-   * Stops Tempo: flush, SIGTERM, SIGKILL after a grace period, because Tempo 2.8 can hang on
-   * SIGTERM after a query (see scripts/tempo/README.md).
+   * Stops Tempo. 2.x: flush, SIGTERM, SIGKILL after a grace period, because Tempo 2.8 can hang on
+   * SIGTERM after a query (see scripts/tempo/README.md). 3.x has no /flush: it flushes its
+   * live-store on SIGTERM, which takes about 30 s.
    */
   async stop(): Promise<void> {
+    if (this.major === 3) {
+      await this.process?.stop(45_000);
+      return;
+    }
     // Cut blocks first: a killed Tempo drops a WAL block it cannot replay.
     await fetch(`${this.url}/flush`).catch(() => undefined);
     await this.process?.stop(5_000);
