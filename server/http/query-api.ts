@@ -144,6 +144,15 @@ export function createQueryApi(
     );
     return true;
   };
+  /** The page's query of a request, or undefined once a 400 says what is wrong with it. */
+  const pageQuery = <T extends { from: number; to: number }>(schema: z.ZodType<T>, url: URL, res: ServerResponse) => {
+    const parsed = schema.safeParse(paramsOf(url));
+    if (!parsed.success) {
+      badQuery(res, parsed.error);
+      return undefined;
+    }
+    return tooLong(res, parsed.data) ? undefined : parsed.data;
+  };
   /** Logs Tempo's own words and answers the browser with plain advice. */
   const tempoFailed = (res: ServerResponse, path: string, err: TempoQueryError) => {
     log.warn({ err: err.message, path }, 'Tempo query failed');
@@ -183,53 +192,32 @@ export function createQueryApi(
       return true;
     }
     if (url.pathname === '/api/waiting') {
-      const parsed = waitingQuery.safeParse(paramsOf(url));
-      if (!parsed.success) {
-        badQuery(res, parsed.error);
-        return true;
+      const q = pageQuery(waitingQuery, url, res);
+      if (q) {
+        sendJson(res, 200, service.waiting(q, now()));
       }
-      if (tooLong(res, parsed.data)) {
-        return true;
-      }
-      sendJson(res, 200, service.waiting(parsed.data, now()));
       return true;
     }
     if (url.pathname === '/api/trends') {
-      const parsed = listQuery.safeParse(paramsOf(url));
-      if (!parsed.success) {
-        badQuery(res, parsed.error);
-        return true;
+      const q = pageQuery(listQuery, url, res);
+      if (q) {
+        sendJson(res, 200, await service.trends(q, now()));
       }
-      if (tooLong(res, parsed.data)) {
-        return true;
-      }
-      sendJson(res, 200, await service.trends(parsed.data, now()));
       return true;
     }
     if (url.pathname === '/api/load') {
-      const parsed = loadQuery.safeParse(paramsOf(url));
-      if (!parsed.success) {
-        badQuery(res, parsed.error);
-        return true;
+      const q = pageQuery(loadQuery, url, res);
+      if (q) {
+        sendJson(res, 200, withoutTempoDetail(url.pathname, await loads.load(q, now())));
       }
-      if (tooLong(res, parsed.data)) {
-        return true;
-      }
-      sendJson(res, 200, withoutTempoDetail(url.pathname, await loads.load(parsed.data, now())));
       return true;
     }
     if (url.pathname === '/api/changes') {
-      const parsed = listQuery.safeParse(paramsOf(url));
-      if (!parsed.success) {
-        badQuery(res, parsed.error);
-        return true;
+      const q: ChangeListQuery | undefined = pageQuery(listQuery, url, res);
+      if (q) {
+        const list = await service.list(q, now());
+        sendJson(res, 200, { ...list, sources: withoutTempoDetail(url.pathname, list.sources) });
       }
-      if (tooLong(res, parsed.data)) {
-        return true;
-      }
-      const q: ChangeListQuery = parsed.data;
-      const list = await service.list(q, now());
-      sendJson(res, 200, { ...list, sources: withoutTempoDetail(url.pathname, list.sources) });
       return true;
     }
     const m = /^\/api\/changes\/(\d+)$/.exec(url.pathname);
