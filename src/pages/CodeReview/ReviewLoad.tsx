@@ -10,8 +10,9 @@ import { FigureDefinition } from '../../review-model/figure-definitions.ts';
 import { testIds } from '../../test-ids.ts';
 import { reviewLoadUrl } from '../../view-model/api-query.ts';
 import { describeFailure } from '../../view-model/errors.ts';
-import { NO_VALUE, formatCount, formatDateTime, formatDuration, formatShare } from '../../view-model/format.ts';
+import { NO_VALUE, formatCount, formatDateTime, formatShare } from '../../view-model/format.ts';
 import { ToggleSection } from './ToggleSection.tsx';
+import { WaitSince } from './WaitSince.tsx';
 
 // "Review load": per reviewer, the reviews given in the range and those waiting on them now
 // (GET /api/load, under the page's filters), so a lead sees who carries the reviews and whether
@@ -114,9 +115,7 @@ function loadColumns(asOfMs: number, reviews: number, timeZone: TimeZone): Array
         p.oldestPendingSinceMs === undefined ? (
           NO_VALUE
         ) : (
-          <span title={`since ${formatDateTime(p.oldestPendingSinceMs, timeZone)}`}>
-            {formatDuration(asOfMs - p.oldestPendingSinceMs)}
-          </span>
+          <WaitSince sinceMs={p.oldestPendingSinceMs} asOfMs={asOfMs} timeZone={timeZone} />
         ),
     },
   ];

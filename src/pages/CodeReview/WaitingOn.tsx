@@ -12,6 +12,7 @@ import { waitingUrl } from '../../view-model/api-query.ts';
 import { describeFailure } from '../../view-model/errors.ts';
 import { formatCount, formatDateTime, formatDuration } from '../../view-model/format.ts';
 import { ToggleSection } from './ToggleSection.tsx';
+import { WaitSince } from './WaitSince.tsx';
 
 // "Waiting on": the people the open changes wait on, each with their queue (GET /api/waiting, under
 // the page's filters). The longest wait comes first; a row opens to its changes, and a change opens
@@ -114,11 +115,7 @@ function personColumns(asOfMs: number, timeZone: TimeZone): Array<Column<Waiting
       header: 'Longest wait',
       // Earlier "since" is a longer wait.
       sortType: (a, b) => b.original.oldestSinceMs - a.original.oldestSinceMs,
-      cell: ({ row: { original: p } }) => (
-        <span title={`since ${formatDateTime(p.oldestSinceMs, timeZone)}`}>
-          {formatDuration(asOfMs - p.oldestSinceMs)}
-        </span>
-      ),
+      cell: ({ row: { original: p } }) => <WaitSince sinceMs={p.oldestSinceMs} asOfMs={asOfMs} timeZone={timeZone} />,
     },
   ];
 }
