@@ -35,18 +35,27 @@ export class ReviewLoadService {
   }
 
   async load(q: ChangeListQuery, nowMs: number): Promise<ReviewLoadResponse> {
-    const [{ changes, tempoError, closedFrom }, closedLogs] = await Promise.all([
-      this.changes.changesInRange(q.from, q.to, nowMs),
-      this.closedReviewLogs(q.from, q.to, nowMs).catch(() => new Map<string, unknown>()),
-    ]);
-    const logs = new Map(closedLogs);
+    const { changes, tempoError, closedFrom } = await this.changes.changesInRange(q.from, q.to, nowMs);
+    const logs = new Map<string, unknown>();
     // The change index holds the review log of every root the sidecar wrote itself, at once (Tempo
-    // may show a root only seconds later, or an earlier generation's first).
+    // may show a root only seconds later, or an earlier generation's first). Tempo's roots are
+    // searched only for what the index lacks (a range it does not serve, roots it rebuilt from Tempo).
+    let lacking = closedFrom !== 'index';
     if (closedFrom === 'index') {
       for (const row of this.store.indexedRoots(q.from, q.to)) {
         const log = row.attributes[Attr.reviewsJson];
-        if (log !== undefined) {
+        if (log === undefined) {
+          lacking = true;
+        } else {
           logs.set(row.traceId, parseLog(log));
+        }
+      }
+    }
+    if (lacking) {
+      const fromTempo = await this.closedReviewLogs(q.from, q.to, nowMs).catch(() => new Map<string, unknown>());
+      for (const [traceId, log] of fromTempo) {
+        if (!logs.has(traceId)) {
+          logs.set(traceId, log);
         }
       }
     }
