@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import { ConfigError, loadConfig, tempoHeaders, type Config } from '../config/config.ts';
-import { startHttpServer, type ApiHandler } from '../http/http-server.ts';
+import { startHttpServer } from '../http/http-server.ts';
+import { createQueryApi } from '../http/query-api.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
 import { Sidecar } from '../sidecar.ts';
 import { CliError, exitWithError, listenError } from './errors.ts';
@@ -75,7 +76,11 @@ export async function waitForOutboxEmpty(spans: () => number, deadlineMs: number
  * Starts the HTTP server on http.host:http.port, or closes the database and exits with one line
  * (port in use, no privileges, not an address of this machine).
  */
-export async function startHttpOrExit(sidecar: Sidecar, api: ApiHandler): Promise<Server> {
+/** Serves the sidecar's endpoints and the Code Review query API; a port problem ends the process in one line. */
+export async function startHttpOrExit(sidecar: Sidecar): Promise<Server> {
+  const api = createQueryApi(sidecar.queries, sidecar.serviceMaps, sidecar.reviewLoads, sidecar.log, {
+    maxRangeDays: sidecar.config.query.maxRangeDays,
+  });
   try {
     return await startHttpServer(sidecar, api);
   } catch (err) {

@@ -1,4 +1,3 @@
-import { createQueryApi } from '../http/query-api.ts';
 import { DEMO_DEFAULTS, demoSpanMs, demoStreamEvents } from '../demo/review-history.ts';
 import { tempoHeaders } from '../config/config.ts';
 import { TOPOLOGY_WINDOW_MS, TopologyFeed } from '../demo/topology-feed.ts';
@@ -46,12 +45,7 @@ export async function demoCommand(options: DemoOptions): Promise<void> {
     await requireTempo(config, 'demo --no-follow');
   }
   const sidecar = sidecarOrExit(config, log, options);
-  const server = await startHttpOrExit(
-    sidecar,
-    createQueryApi(sidecar.queries, sidecar.serviceMaps, sidecar.reviewLoads, sidecar.log, {
-      maxRangeDays: sidecar.config.query.maxRangeDays,
-    }),
-  );
+  const server = await startHttpOrExit(sidecar);
   // The query API is served: fill the change index from Tempo if this database lacks it, before
   // loading (the load keeps the event loop busy; and a Tempo found without any root needs one search).
   await sidecar.changeIndex.start();

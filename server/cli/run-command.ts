@@ -1,4 +1,3 @@
-import { createQueryApi } from '../http/query-api.ts';
 import { runSetupFindings } from '../config/setup-check.ts';
 import { loadOrExit, sidecarOrExit, startHttpOrExit, untilSignal, type CommonOptions } from './common.ts';
 import { CliError } from './errors.ts';
@@ -18,12 +17,7 @@ export async function runCommand(options: CommonOptions): Promise<void> {
     }
   }
   const sidecar = sidecarOrExit(config, log, options);
-  const server = await startHttpOrExit(
-    sidecar,
-    createQueryApi(sidecar.queries, sidecar.serviceMaps, sidecar.reviewLoads, sidecar.log, {
-      maxRangeDays: sidecar.config.query.maxRangeDays,
-    }),
-  );
+  const server = await startHttpOrExit(sidecar);
   // The query API is served: fill the change index from Tempo if this database lacks it.
   void sidecar.changeIndex.start();
   log.info(
