@@ -97,10 +97,12 @@ export class Sidecar {
       },
       { serviceName: config.serviceName, serverAddress: config.serverId },
     );
-    this.drainer = new OutboxDrainer(this.store, this.exporter, config.export, metrics, log);
     this.tempoReader = new TempoReader(config.tempo.queryUrl, tempoHeaders(config), config.tempo.timeoutMs, {
       gzip: config.tempo.queryGzip,
     });
+    const spansInTempo = async (traceId: string) =>
+      new Set((await this.tempoReader.trace(traceId)).map((span) => span.spanId));
+    this.drainer = new OutboxDrainer(this.store, this.exporter, spansInTempo, config.export, metrics, log);
     this.queries = new ChangeQueryService(this.tempoReader, this.store, this.mapper, {
       serverId: config.serverId,
       serviceName: config.serviceName,

@@ -111,6 +111,12 @@ const exportSchema = z
     idleMs: duration.default(1_000),
     /** While Tempo does not accept spans, a progress line (retries, outbox depth) at most this often. */
     outageLogMs: duration.default(30_000),
+    /**
+     * After an export with an unknown outcome (timeout, lost answer, a stop between send and
+     * acknowledgement), how long to wait before reading its traces back from Tempo to see which spans
+     * arrived: the time Tempo needs to answer a trace by id with what it accepted.
+     */
+    readBackDelayMs: duration.default(5_000),
   })
   .strict()
   .default({
@@ -122,6 +128,7 @@ const exportSchema = z
     maxBackoffMs: 30_000,
     idleMs: 1_000,
     outageLogMs: 30_000,
+    readBackDelayMs: 5_000,
   });
 
 const mappingSchema = z

@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
+import { createServer as createHttpServer, type ServerResponse } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
+import { gunzipSync } from 'node:zlib';
 import { pino } from 'pino';
 import type { SpanRecord } from '../mapping/span-record.ts';
 import { SidecarMetrics } from '../observability/metrics.ts';
 import { IngestStore } from '../store/ingest-store.ts';
-import { OutboxDrainer } from './outbox-drainer.ts';
+import { OutboxDrainer, type SpansInTempo } from './outbox-drainer.ts';
 import { TempoExporter } from './tempo-exporter.ts';
 
 /** A loopback port nothing listens on: connections are refused, as with a stopped Tempo. */
@@ -17,6 +19,9 @@ async function closedPort(): Promise<number> {
   await new Promise<void>((r) => server.close(() => r()));
   return port;
 }
+
+/** Tempo read back while the drainer never sends blindly into it: nothing there. */
+const nothingInTempo = () => Promise.resolve(new Set<string>());
 
 const span = (i: number): SpanRecord => ({
   traceId: 'a'.repeat(32),
@@ -46,6 +51,7 @@ describe('OutboxDrainer with Tempo unreachable', () => {
     const drainer = new OutboxDrainer(
       store,
       exporter,
+      nothingInTempo,
       {
         batchSpans: 10,
         batchBytes: 1e6,
@@ -54,6 +60,7 @@ describe('OutboxDrainer with Tempo unreachable', () => {
         minBackoffMs: 10,
         maxBackoffMs: 20,
         idleMs: 10,
+        readBackDelayMs: 0,
       },
       metrics,
       log,
@@ -99,7 +106,7 @@ describe('OutboxDrainer outage logs', () => {
     const exporter = {
       export: () =>
         Promise.resolve(
-          up ? { kind: 'accepted' } : { kind: 'retryable', reason: 'network', detail: 'connect ECONNREFUSED' },
+          up ? { kind: 'accepted' } : { kind: 'notSent', reason: 'network', detail: 'connect ECONNREFUSED' },
         ),
     } as unknown as TempoExporter;
     const options = {
@@ -111,8 +118,16 @@ describe('OutboxDrainer outage logs', () => {
       maxBackoffMs: 20,
       idleMs: 10,
       outageLogMs: 60_000,
+      readBackDelayMs: 0,
     };
-    const drainer = new OutboxDrainer(store, exporter, options, new SidecarMetrics({ defaultMetrics: false }), log);
+    const drainer = new OutboxDrainer(
+      store,
+      exporter,
+      nothingInTempo,
+      options,
+      new SidecarMetrics({ defaultMetrics: false }),
+      log,
+    );
     store.enqueueSpans(
       Array.from({ length: 25 }, (_, i) => span(i)),
       0,
@@ -149,5 +164,164 @@ describe('OutboxDrainer outage logs', () => {
     assert.equal(lines[2].waitingSpans, 25);
     assert.equal(typeof lines[2].downForMs, 'number');
     store.close();
+  });
+});
+
+/**
+ * An OTLP/HTTP listener standing in for Tempo in these unit tests (the fault suite runs the real
+ * Tempo): it stores the span ids of every request it read in full, and answers as told.
+ */
+async function recordingListener(answer: (n: number, res: ServerResponse) => void) {
+  const stored = new Map<string, number>();
+  const byTrace = new Map<string, Set<string>>();
+  let requests = 0;
+  const server = createHttpServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = JSON.parse(gunzipSync(Buffer.concat(chunks)).toString('utf8')) as {
+        resourceSpans: { scopeSpans: { spans: { traceId: string; spanId: string }[] }[] }[];
+      };
+      for (const s of body.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans))) {
+        stored.set(s.spanId, (stored.get(s.spanId) ?? 0) + 1);
+        byTrace.set(s.traceId, (byTrace.get(s.traceId) ?? new Set()).add(s.spanId));
+      }
+      answer(requests++, res);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces`,
+    stored,
+    spansInTempo: (traceId: string) => Promise.resolve(new Set(byTrace.get(traceId) ?? [])),
+    close: () =>
+      new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+const spanOf = (trace: number, i: number): SpanRecord => ({
+  ...span(trace * 1000 + i),
+  traceId: trace.toString(16).padStart(32, '0'),
+});
+
+function drainerFor(store: IngestStore, url: string, spansInTempo: SpansInTempo, lines: Record<string, unknown>[]) {
+  const log = pino(
+    { level: 'info' },
+    new Writable({
+      write: (c: Buffer, _e, done) => (lines.push(JSON.parse(c.toString()) as Record<string, unknown>), done()),
+    }),
+  );
+  const metrics = new SidecarMetrics({ defaultMetrics: false });
+  const exporter = new TempoExporter(
+    { endpoint: url, headers: {}, timeoutMs: 3000 },
+    { serviceName: 'gerrit', serverAddress: 's' },
+  );
+  const drainer = new OutboxDrainer(
+    store,
+    exporter,
+    spansInTempo,
+    {
+      batchSpans: 10,
+      batchBytes: 1e6,
+      maxOutboxSpans: 1000,
+      warnFillRatio: 0.99,
+      minBackoffMs: 10,
+      maxBackoffMs: 20,
+      idleMs: 10,
+      readBackDelayMs: 0,
+    },
+    metrics,
+    log,
+  );
+  return { drainer, metrics, exporter };
+}
+
+async function drainUntilEmpty(store: IngestStore, drainer: OutboxDrainer): Promise<number> {
+  let rounds = 0;
+  while (store.outboxDepth().spans > 0 || store.exportInFlight()) {
+    rounds += 1;
+    assert.ok(rounds < 50, 'the outbox drains');
+    await drainer.drainOnce();
+  }
+  return rounds;
+}
+
+describe('OutboxDrainer: exactly once when an answer is lost', () => {
+  it('reads the batch back instead of sending it again, and sends only what the listener lacks', async () => {
+    // Requests 0 and 2: read in full and stored, then the connection drops instead of the answer.
+    const listener = await recordingListener((n, res) => {
+      if (n === 0 || n === 2) {
+        res.socket?.destroy();
+      } else {
+        res.end('{}');
+      }
+    });
+    const store = new IngestStore(':memory:');
+    const lines: Record<string, unknown>[] = [];
+    const { drainer, metrics, exporter } = drainerFor(store, listener.url, listener.spansInTempo, lines);
+    try {
+      const spans = [1, 2, 3].flatMap((t) => Array.from({ length: 15 }, (_, i) => spanOf(t, i)));
+      store.enqueueSpans(spans, 0);
+      await drainUntilEmpty(store, drainer);
+      assert.deepEqual(
+        spans.filter((s) => listener.stored.get(s.spanId) !== 1).map((s) => s.spanId),
+        [],
+        'every span stored exactly once',
+      );
+      assert.equal(listener.stored.size, 45);
+      const readBack = (await metrics.readBackSpans.get()).values;
+      assert.equal(readBack.find((v) => v.labels.found === 'in_tempo')?.value, 20, 'two lost answers of 10 spans');
+      assert.equal(
+        (await metrics.exportsUnknown.get()).values.reduce((n, v) => n + v.value, 0),
+        2,
+        'two exports without an answer',
+      );
+      await new Promise((r) => setImmediate(r));
+      assert.equal(lines.filter((l) => String(l.msg).startsWith('Resolved an export without an answer')).length, 2);
+    } finally {
+      await exporter.shutdown();
+      await listener.close();
+      store.close();
+    }
+  });
+
+  it('after a stop between send and acknowledgement, the next start asks Tempo before sending', async () => {
+    const listener = await recordingListener((_, res) => res.end('{}'));
+    const store = new IngestStore(':memory:');
+    try {
+      const spans = Array.from({ length: 8 }, (_, i) => spanOf(7, i));
+      store.enqueueSpans(spans, 0);
+      // What a sidecar killed mid-export leaves behind: the mark written before the request, and
+      // the listener holding the first five spans of that batch (a request it got in full).
+      const batch = store.readOutbox(5, 1e6);
+      assert.ok(batch);
+      store.markExportInFlight({ lastSeq: batch.lastSeq, spans: 5, sentAtMs: Date.now() - 1000, state: 'sending' });
+      const earlier = new TempoExporter(
+        { endpoint: listener.url, headers: {}, timeoutMs: 3000 },
+        { serviceName: 'gerrit', serverAddress: 's' },
+      );
+      assert.equal((await earlier.export(batch.spans)).kind, 'accepted');
+      await earlier.shutdown();
+
+      const lines: Record<string, unknown>[] = [];
+      const { drainer, exporter } = drainerFor(store, listener.url, listener.spansInTempo, lines);
+      drainer.start();
+      await drainer.stop();
+      await drainUntilEmpty(store, drainer);
+      await exporter.shutdown();
+      await new Promise((r) => setImmediate(r));
+      assert.match(String(lines[0]?.msg), /^Recovering from an unclean stop: a batch of 5 spans was being sent/);
+      assert.ok(
+        lines.some((l) => /^Resolved an export without an answer: Tempo has 5 of its 5 spans/.test(String(l.msg))),
+      );
+      assert.deepEqual([...listener.stored.values()], Array<number>(8).fill(1), 'each of the 8 spans once');
+      assert.equal(store.exportInFlight(), undefined);
+    } finally {
+      await listener.close();
+      store.close();
+    }
   });
 });

@@ -1,11 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../observability/logger.ts';
 import type { SidecarMetrics } from '../observability/metrics.ts';
-import type { IngestStore } from '../store/ingest-store.ts';
-import type { TempoExporter } from './tempo-exporter.ts';
+import type { ExportInFlight, IngestStore, OutboxBatch } from '../store/ingest-store.ts';
+import type { ExportOutcome, TempoExporter } from './tempo-exporter.ts';
 
-// Sends the outbox to Tempo, oldest first. A batch is removed only after Tempo accepted it; while
-// Tempo is unreachable the drainer backs off exponentially and the outbox grows on disk.
+// Sends the outbox to Tempo, oldest first, exactly once. Each batch is marked in flight in the
+// database before it is sent; it leaves the outbox when Tempo accepted it. When the outcome is
+// unknown (a timeout, a lost answer, the sidecar killed between send and acknowledgement) the batch
+// is not sent again blindly: after `readBackDelayMs` the drainer reads the batch's traces back from
+// Tempo by id, drops the spans Tempo has, and sends only the others. While Tempo is unreachable the
+// drainer backs off exponentially and the outbox grows on disk.
+
+/** The span ids Tempo holds for one trace (a trace-by-id read); throws when Tempo cannot be asked. */
+export type SpansInTempo = (traceId: string) => Promise<ReadonlySet<string>>;
 
 /** A drainer that stops renewing its lease (crashed) hands over to another after this long. */
 const LEASE_MS = 15_000;
@@ -23,6 +30,11 @@ export interface DrainerOptions {
   idleMs: number;
   /** While Tempo does not accept spans, a progress line at most this often (default 30 s). */
   outageLogMs?: number;
+  /**
+   * How long after an export with an unknown outcome Tempo is asked which of its spans it holds:
+   * the time Tempo needs to answer a trace by id with what it accepted.
+   */
+  readBackDelayMs: number;
 }
 
 /** An export outage in progress: when it started and how the retries go. */
@@ -36,6 +48,7 @@ interface Outage {
 export class OutboxDrainer {
   private readonly store: IngestStore;
   private readonly exporter: TempoExporter;
+  private readonly spansInTempo: SpansInTempo;
   private readonly options: DrainerOptions;
   private readonly metrics: SidecarMetrics;
   private readonly log: Logger;
@@ -53,12 +66,14 @@ export class OutboxDrainer {
   constructor(
     store: IngestStore,
     exporter: TempoExporter,
+    spansInTempo: SpansInTempo,
     options: DrainerOptions,
     metrics: SidecarMetrics,
     log: Logger,
   ) {
     this.store = store;
     this.exporter = exporter;
+    this.spansInTempo = spansInTempo;
     this.options = options;
     this.metrics = metrics;
     this.log = log;
@@ -68,6 +83,15 @@ export class OutboxDrainer {
   start(): void {
     if (this.running) {
       return;
+    }
+    const inFlight = this.store.exportInFlight();
+    if (inFlight) {
+      this.log.warn(
+        { spans: inFlight.spans, state: inFlight.state, reason: inFlight.reason, sentAt: new Date(inFlight.sentAtMs) },
+        inFlight.state === 'sending'
+          ? `Recovering from an unclean stop: a batch of ${inFlight.spans} spans was being sent to Tempo when the sidecar stopped; asking Tempo which of them it has before sending the rest`
+          : `A batch of ${inFlight.spans} spans ended without an answer from Tempo before the last stop (${inFlight.reason ?? 'unknown'}); asking Tempo which of them it has before sending the rest`,
+      );
     }
     this.running = true;
     this.loop = this.run();
@@ -91,24 +115,62 @@ export class OutboxDrainer {
     return this.store.outboxDepth().spans >= this.options.maxOutboxSpans;
   }
 
-  /** Drains until the outbox is empty or an export fails. Returns spans accepted. */
-  async drainOnce(): Promise<{ accepted: number; failed: boolean }> {
+  /**
+   * Drains until the outbox is empty or an export fails. Returns spans accepted, and when a failed
+   * drain should be tried again if not after the usual backoff.
+   */
+  async drainOnce(): Promise<{ accepted: number; failed: boolean; retryInMs?: number }> {
     let accepted = 0;
     for (;;) {
       this.updateGauges();
       if (!this.store.claimDrainLease(this.leaseOwner, Date.now(), LEASE_MS)) {
         return { accepted, failed: false };
       }
+      const inFlight = this.store.exportInFlight();
+      if (inFlight) {
+        const waitMs = inFlight.sentAtMs + this.options.readBackDelayMs - Date.now();
+        if (waitMs > 0) {
+          return { accepted, failed: true, retryInMs: waitMs };
+        }
+        if (!(await this.resolveInFlight(inFlight))) {
+          return { accepted, failed: true };
+        }
+        continue;
+      }
       const batch = this.store.readOutbox(this.options.batchSpans, this.options.batchBytes);
       if (!batch) {
         return { accepted, failed: false };
       }
-      const outcome = await this.exporter.export(batch.spans);
+      const outcome = await this.send(batch);
       if (outcome.kind === 'accepted') {
+        accepted += batch.spans.length;
+        continue;
+      }
+      if (outcome.kind === 'rejected') {
+        await this.isolateRejected(batch.spans.length, outcome.detail);
+        continue;
+      }
+      this.logOutage(outcome.reason, outcome.detail);
+      this.healthy = false;
+      this.lastError = outcome.detail;
+      // An unknown outcome is resolved on the next try, once readBackDelayMs have passed.
+      return { accepted, failed: true };
+    }
+  }
+
+  /**
+   * Sends one batch: marked in flight first, then acknowledged (accepted), settled (not sent or
+   * rejected: nothing of it is in Tempo), or left marked for resolveInFlight (unknown).
+   */
+  private async send(batch: OutboxBatch): Promise<ExportOutcome> {
+    const sentAtMs = Date.now();
+    this.store.markExportInFlight({ lastSeq: batch.lastSeq, spans: batch.spans.length, sentAtMs, state: 'sending' });
+    const outcome = await this.exporter.export(batch.spans);
+    switch (outcome.kind) {
+      case 'accepted': {
         const waited = this.outage ? this.store.outboxDepth().spans : 0;
         this.store.ackOutbox(batch.lastSeq);
         this.metrics.spansExported.inc(batch.spans.length);
-        accepted += batch.spans.length;
         if (this.outage) {
           const downForMs = Date.now() - this.outage.sinceMs;
           this.log.info(
@@ -120,18 +182,68 @@ export class OutboxDrainer {
         this.healthy = true;
         this.lastError = undefined;
         this.backoffMs = this.options.minBackoffMs;
-        continue;
+        break;
       }
-      this.metrics.exportFailures.inc({ reason: outcome.reason });
-      if (outcome.kind === 'rejected') {
-        await this.isolateRejected(batch.spans.length, outcome.detail);
-        continue;
-      }
-      this.logOutage(outcome.reason, outcome.detail);
-      this.healthy = false;
-      this.lastError = outcome.detail;
-      return { accepted, failed: true };
+      case 'unknown':
+        this.store.markExportInFlight({
+          lastSeq: batch.lastSeq,
+          spans: batch.spans.length,
+          sentAtMs,
+          state: 'unknown',
+          reason: outcome.reason,
+        });
+        this.metrics.exportFailures.inc({ reason: outcome.reason });
+        this.metrics.exportsUnknown.inc({ reason: outcome.reason });
+        break;
+      default:
+        this.store.settleExportInFlight();
+        this.metrics.exportFailures.inc({ reason: outcome.reason });
     }
+    return outcome;
+  }
+
+  /**
+   * An export's outcome is unknown: read its traces back from Tempo, drop the spans Tempo holds
+   * from the outbox and leave the others to be sent. False when Tempo could not be asked (the
+   * batch stays in flight and is resolved on the next try).
+   */
+  private async resolveInFlight(inFlight: ExportInFlight): Promise<boolean> {
+    const entries = this.store.outboxThrough(inFlight.lastSeq);
+    const traceIds = [...new Set(entries.map((e) => e.span.traceId))];
+    const found: number[] = [];
+    try {
+      for (const traceId of traceIds) {
+        const inTempo = await this.spansInTempo(traceId);
+        for (const e of entries) {
+          if (e.span.traceId === traceId && inTempo.has(e.span.spanId)) {
+            found.push(e.seq);
+          }
+        }
+      }
+    } catch (err) {
+      const detail = err instanceof Error ? err.message : String(err);
+      this.metrics.exportFailures.inc({ reason: 'read_back' });
+      this.logOutage('read_back', `cannot ask Tempo which spans of an unanswered export it has: ${detail}`);
+      this.healthy = false;
+      this.lastError = detail;
+      return false;
+    }
+    this.store.settleFoundInTempo(found);
+    this.metrics.spansExported.inc(found.length);
+    this.metrics.readBackSpans.inc({ found: 'in_tempo' }, found.length);
+    this.metrics.readBackSpans.inc({ found: 'missing' }, entries.length - found.length);
+    this.log.info(
+      {
+        spans: entries.length,
+        inTempo: found.length,
+        toSend: entries.length - found.length,
+        traces: traceIds.length,
+        state: inFlight.state,
+        reason: inFlight.reason,
+      },
+      `Resolved an export without an answer: Tempo has ${found.length} of its ${entries.length} spans; sending the other ${entries.length - found.length}`,
+    );
+    return true;
   }
 
   /**
@@ -144,17 +256,14 @@ export class OutboxDrainer {
       if (!one) {
         return;
       }
-      const outcome = await this.exporter.export(one.spans);
-      if (outcome.kind === 'accepted') {
-        this.store.ackOutbox(one.lastSeq);
-        this.metrics.spansExported.inc(1);
-      } else if (outcome.kind === 'rejected') {
+      const outcome = await this.send(one);
+      if (outcome.kind === 'rejected') {
         this.store.deadLetter(one.lastSeq, outcome.detail, Date.now());
         this.log.error(
           { spanId: one.spans[0]?.spanId, traceId: one.spans[0]?.traceId, detail: outcome.detail, batchDetail: detail },
           'Tempo refused a span; kept in the dead-letter table',
         );
-      } else {
+      } else if (outcome.kind !== 'accepted') {
         return;
       }
     }
@@ -215,8 +324,10 @@ export class OutboxDrainer {
     while (this.running) {
       let delay = this.options.idleMs;
       try {
-        const { failed } = await this.drainOnce();
-        if (failed) {
+        const { failed, retryInMs } = await this.drainOnce();
+        if (failed && retryInMs !== undefined) {
+          delay = retryInMs;
+        } else if (failed) {
           delay = this.backoffMs;
           this.backoffMs = Math.min(this.options.maxBackoffMs, this.backoffMs * 2);
         }

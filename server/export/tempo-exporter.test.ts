@@ -157,8 +157,8 @@ describe('TempoExporter', () => {
     }
   });
 
-  it('says which failures are worth retrying', async () => {
-    const statuses = [400, 413, 500, 503];
+  it('tells a batch that never reached Tempo from one whose fate is unknown', async () => {
+    const statuses = [400, 413, 408, 500, 502, 503, 429];
     const cases: Array<[number, ExportOutcome['kind'], string]> = [];
     for (const status of statuses) {
       const sink = await listener((_, res) => {
@@ -166,11 +166,14 @@ describe('TempoExporter', () => {
         res.end(`refused with ${status}`);
       });
       try {
-        // 503 is retried by the exporter itself until the timeout; then the outbox retries later.
         const outcome = await exporterFor(sink.url, 1500).export([record]);
         cases.push([status, outcome.kind, outcome.kind === 'accepted' ? '' : outcome.reason]);
-        if (status === 503) {
-          assert.ok(sink.received.length >= 2, 'the exporter retried 503 itself');
+        if (status === 503 || status === 429) {
+          // Tempo said it did not take the batch: the exporter's own retries are safe and let through.
+          assert.ok(sink.received.length >= 2, `the exporter retried ${status} itself`);
+        } else {
+          // A 502 may come from a proxy after Tempo stored the batch: not sent again blindly.
+          assert.equal(sink.received.length, 1, `HTTP ${status} was sent once`);
         }
         if (status === 400 && outcome.kind !== 'accepted') {
           assert.match(outcome.detail, /refused with 400/);
@@ -182,24 +185,46 @@ describe('TempoExporter', () => {
     assert.deepEqual(cases, [
       [400, 'rejected', 'http_400'],
       [413, 'rejected', 'http_413'],
-      [500, 'retryable', 'http_500'],
-      [503, 'retryable', 'http_retries_exhausted'],
+      [408, 'unknown', 'http_408'],
+      [500, 'unknown', 'http_500'],
+      [502, 'unknown', 'http_502'],
+      [503, 'notSent', 'http_503'],
+      [429, 'notSent', 'http_429'],
     ]);
 
-    // Nobody listening, and a listener that never answers.
+    // Nobody listening: the request never left.
     const gone = await listener(() => undefined);
     const url = gone.url;
     await gone.close();
-    assert.equal((await exporterFor(url, 800).export([record])).kind, 'retryable');
+    const refused = await exporterFor(url, 800).export([record]);
+    assert.equal(refused.kind, 'notSent');
+    assert.match(refused.kind === 'notSent' ? refused.detail : '', /ECONNREFUSED/);
+
+    // A listener that never answers: the deadline passes with the batch possibly stored.
     const silent = await listener(() => undefined);
     try {
       assert.deepEqual(await exporterFor(silent.url, 300).export([record]), {
-        kind: 'retryable',
+        kind: 'unknown',
         reason: 'timeout',
         detail: 'Request timed out',
       });
+      assert.equal(silent.received.length, 1);
     } finally {
       await silent.close();
+    }
+  });
+
+  it('does not send a batch again when the answer was lost (the exporter would retry a reset connection)', async () => {
+    // The listener reads the whole request, as Tempo would store it, then drops the connection.
+    const lossy = await listener((_, res) => res.socket?.destroy());
+    try {
+      const outcome = await exporterFor(lossy.url, 5000).export([record]);
+      assert.equal(outcome.kind, 'unknown');
+      assert.equal(outcome.kind === 'unknown' && outcome.reason, 'no_answer');
+      assert.match(outcome.kind === 'unknown' ? outcome.detail : '', /socket hang up|ECONNRESET/);
+      assert.equal(lossy.received.length, 1, 'one request, no blind retry');
+    } finally {
+      await lossy.close();
     }
   });
 });

@@ -32,6 +32,18 @@ export class SidecarMetrics {
     help: 'Spans accepted by Tempo.',
     registers: [this.registry],
   });
+  readonly exportsUnknown = new Counter({
+    name: 'reviewtrace_export_unknown_outcomes_total',
+    help: 'OTLP exports that ended without an answer saying whether Tempo stored them (resolved by reading the traces back), by reason.',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  readonly readBackSpans = new Counter({
+    name: 'reviewtrace_export_read_back_spans_total',
+    help: 'Spans of exports with an unknown outcome, by whether Tempo held them when read back (in_tempo: not sent again; missing: sent again).',
+    labelNames: ['found'],
+    registers: [this.registry],
+  });
   readonly exportFailures = new Counter({
     name: 'reviewtrace_export_failures_total',
     help: 'OTLP export attempts that Tempo did not accept, by reason.',

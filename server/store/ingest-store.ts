@@ -24,6 +24,21 @@ export interface OutboxBatch {
   bytes: number;
 }
 
+/**
+ * An outbox batch on its way to Tempo, recorded before it is sent. `sending`: the outcome is not in
+ * yet (found at start, the sidecar stopped in between); `unknown`: the export ended without an
+ * answer saying whether Tempo stored it.
+ */
+export interface ExportInFlight {
+  /** The batch is every outbox entry up to and including this seq. */
+  lastSeq: number;
+  spans: number;
+  sentAtMs: number;
+  state: 'sending' | 'unknown';
+  /** Why the outcome is unknown (timeout, no_answer, http_502). */
+  reason?: string;
+}
+
 export interface OutboxDepth {
   spans: number;
   bytes: number;
@@ -32,6 +47,7 @@ export interface OutboxDepth {
 /** The `open_changes.status` of an abandoned change whose root span waits for the abandon to be final. */
 const PENDING_ABANDON = 'ABANDONED_PENDING';
 const LATER_ROOTS_KEY = 'later_generation_roots';
+const EXPORT_IN_FLIGHT_KEY = 'export_in_flight';
 /** Set once the change index holds every root in Tempo: after its rebuild, which every database needs once. */
 const CHANGE_INDEX_KEY = 'change_index';
 
@@ -65,6 +81,7 @@ export class IngestStore {
     changeCount: StatementSync;
     metaGet: StatementSync;
     metaSet: StatementSync;
+    metaDelete: StatementSync;
     ledgerHas: StatementSync;
     ledgerCount: StatementSync;
     deadLetter: StatementSync;
@@ -157,6 +174,7 @@ export class IngestStore {
       indexPruneRoots: this.db.prepare('DELETE FROM change_summary WHERE end_ms < ?'),
       indexPruneSubmits: this.db.prepare('DELETE FROM change_submit WHERE submitted_ms < ?'),
       metaGet: this.db.prepare('SELECT value FROM meta WHERE key = ?'),
+      metaDelete: this.db.prepare('DELETE FROM meta WHERE key = ?'),
       metaSet: this.db.prepare(
         'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
       ),
@@ -430,9 +448,67 @@ export class IngestStore {
     return { lastSeq, spans, bytes };
   }
 
-  /** Removes every outbox entry up to and including seq: call only after Tempo accepted them. */
+  /**
+   * Removes every outbox entry up to and including seq, and settles the export in flight: call
+   * only after Tempo accepted them.
+   */
   ackOutbox(seq: number): void {
-    this.stmts.outboxDelete.run(seq);
+    this.transaction(() => {
+      this.stmts.outboxDelete.run(seq);
+      this.stmts.metaDelete.run(EXPORT_IN_FLIGHT_KEY);
+    });
+    this.depthCache = undefined;
+  }
+
+  /**
+   * Records that a batch is about to be sent. Written before the request leaves, so a sidecar
+   * killed before it learns the outcome finds the mark at its next start and asks Tempo which
+   * spans arrived instead of sending them all again.
+   */
+  markExportInFlight(mark: ExportInFlight): void {
+    this.setMeta(EXPORT_IN_FLIGHT_KEY, JSON.stringify(mark));
+  }
+
+  exportInFlight(): ExportInFlight | undefined {
+    const value = this.getMeta(EXPORT_IN_FLIGHT_KEY);
+    return value === undefined ? undefined : (JSON.parse(value) as ExportInFlight);
+  }
+
+  /** The export in flight is over and nothing of it reached Tempo (or it was dealt with otherwise). */
+  settleExportInFlight(): void {
+    this.stmts.metaDelete.run(EXPORT_IN_FLIGHT_KEY);
+  }
+
+  /** The outbox entries up to and including seq, oldest first: the batch of an export in flight. */
+  outboxThrough(seq: number): { seq: number; span: SpanRecord }[] {
+    const rows: { seq: number; span: SpanRecord }[] = [];
+    let after = 0;
+    for (;;) {
+      const page = this.stmts.outboxRead.all(after, 1000) as { seq: number; span: string }[];
+      for (const row of page) {
+        if (Number(row.seq) > seq) {
+          return rows;
+        }
+        rows.push({ seq: Number(row.seq), span: JSON.parse(row.span) as SpanRecord });
+      }
+      if (page.length < 1000) {
+        return rows;
+      }
+      after = Number(page[page.length - 1].seq);
+    }
+  }
+
+  /**
+   * Settles an export whose outcome was unknown once Tempo was asked: the entries whose spans
+   * Tempo holds leave the outbox, the others stay to be sent again, in one transaction.
+   */
+  settleFoundInTempo(seqs: readonly number[]): void {
+    this.transaction(() => {
+      for (const seq of seqs) {
+        this.stmts.outboxDeleteOne.run(seq);
+      }
+      this.stmts.metaDelete.run(EXPORT_IN_FLIGHT_KEY);
+    });
     this.depthCache = undefined;
   }
 
@@ -444,6 +520,7 @@ export class IngestStore {
     this.transaction(() => {
       this.stmts.deadLetter.run(reason, nowMs, seq);
       this.stmts.outboxDeleteOne.run(seq);
+      this.stmts.metaDelete.run(EXPORT_IN_FLIGHT_KEY);
     });
     this.depthCache = undefined;
   }
