@@ -170,6 +170,7 @@ export class Sidecar {
       this.stream = new GerritStream(ssh, this.log, this.metrics, {
         onLine: (line) => this.onLine(line),
         onConnected: () => this.requestReconcile('connected'),
+        onLineDropped: () => this.requestReconcile('line-too-long'),
       });
       this.stream.start();
       // Backpressure: while the outbox is at its bound, stop reading the stream.
