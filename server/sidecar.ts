@@ -79,6 +79,7 @@ export class Sidecar {
       serverId: config.serverId,
       botPatterns: config.mapping.botAccounts.map((p) => new RegExp(p, 'i')),
       commentMaxChars: config.mapping.commentMaxChars,
+      onTextTruncated: () => metrics.textsTruncated.inc(),
       abandonFinalAfterMs: config.mapping.abandonFinalAfterMs,
       ciLabel: config.mapping.ciLabel,
     });

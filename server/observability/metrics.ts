@@ -16,6 +16,11 @@ export class SidecarMetrics {
     labelNames: ['reason'],
     registers: [this.registry],
   });
+  readonly textsTruncated = new Counter({
+    name: 'reviewtrace_comments_truncated_total',
+    help: 'Comment texts and abandon/restore reasons cut to mapping.commentMaxChars when mapped (a rebuild maps them again).',
+    registers: [this.registry],
+  });
   readonly spansEnqueued = new Counter({
     name: 'reviewtrace_spans_enqueued_total',
     help: 'Complete spans put into the outbox (each span id once, ever).',
