@@ -181,4 +181,25 @@ describe('ChangeMapper with any sequence of valid-shaped events (property-based)
       { numRuns: 200 },
     );
   });
+
+  it('keeps 50 characters of a 1 MB comment, marks it truncated and counts it', () => {
+    const truncated = { count: 0 };
+    const change = { number: 9, project: 'p', branch: 'main', owner: people[0], createdOnMs: T0 };
+    const comment = `Patch Set 1: Code-Review+1\n\n${'x'.repeat(1024 * 1024)}`;
+    const { spans } = run(
+      [
+        { type: 'patchset-created', change, patchSet: { number: 1, createdOnMs: T0 }, timeMs: T0 },
+        { type: 'comment-added', change, author: people[1], approvals: [], comment, timeMs: T0 + 1000 },
+      ],
+      truncated,
+    );
+    const commentSpan = spans.find((s) => s.name === SpanName.comment);
+    assert.equal(commentSpan?.attributes[Attr.commentText], comment.slice(0, COMMENT_MAX_CHARS));
+    assert.equal(commentSpan?.attributes[Attr.commentTruncated], true);
+    assert.equal(truncated.count, 1);
+    assert.ok(
+      spans.some((s) => s.name === SpanName.vote),
+      'the vote in its header is still read',
+    );
+  });
 });
