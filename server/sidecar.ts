@@ -79,6 +79,7 @@ export class Sidecar {
       serverId: config.serverId,
       botPatterns: config.mapping.botAccounts.map((p) => new RegExp(p, 'i')),
       commentMaxChars: config.mapping.commentMaxChars,
+      onTextTruncated: () => metrics.textsTruncated.inc(),
       abandonFinalAfterMs: config.mapping.abandonFinalAfterMs,
       ciLabel: config.mapping.ciLabel,
     });
@@ -172,6 +173,7 @@ export class Sidecar {
       this.stream = new GerritStream(ssh, this.log, this.metrics, {
         onLine: (line) => this.onLine(line),
         onConnected: () => this.requestReconcile('connected'),
+        onLineDropped: () => this.requestReconcile('line-too-long'),
       });
       this.stream.start();
       // Backpressure: while the outbox is at its bound, stop reading the stream.

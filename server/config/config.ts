@@ -41,6 +41,17 @@ const sshSchema = z
     connectTimeoutMs: duration.default(20_000),
     reconnectInitialMs: duration.default(1_000),
     reconnectMaxMs: duration.default(60_000),
+    /**
+     * Longest stream-events line kept, in bytes; a longer one is dropped up to its newline, counted
+     * and reconciled from REST. Above Gerrit's own cap on all comments and change messages of a
+     * change (change.cumulativeCommentSizeLimit, 3 MiB by default); at least 64 KiB, because an
+     * ordinary event with a full 16 KiB comment and a long commit message must fit.
+     */
+    maxLineBytes: z
+      .number()
+      .int()
+      .min(64 * 1024)
+      .default(4 * 1024 * 1024),
   })
   .strict();
 

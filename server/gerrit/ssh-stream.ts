@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { StringDecoder } from 'node:string_decoder';
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 import type { SshConfig } from '../config/config.ts';
-import type { Logger } from '../observability/logger.ts';
+import { RateLimitedLog, type Logger } from '../observability/logger.ts';
 import type { SidecarMetrics } from '../observability/metrics.ts';
 import { verifyHostKey } from './host-key.ts';
+import { LineSplitter } from './line-splitter.ts';
 
 // Follows `gerrit stream-events` over SSH for as long as it runs: keepalives, a watchdog that
 // probes a silent connection, reconnects with exponential backoff and jitter, and a clean stop.
@@ -13,7 +13,18 @@ export interface StreamHandlers {
   onLine(line: string): void;
   /** stream-events is running on a new connection (first or after a reconnect). */
   onConnected(): void;
+  /**
+   * A line longer than gerrit.ssh.maxLineBytes was dropped (counted and logged here): the event it
+   * carried is lost to the stream, so the consumer must reconcile.
+   */
+  onLineDropped(): void;
 }
+
+/**
+ * What is kept of stream-events' stderr for the message when the stream ends: its end, where the
+ * reason is (Gerrit writes one line, such as a missing capability); a flood cannot grow it further.
+ */
+const STDERR_KEPT_CHARS = 4096;
 
 export class SshConnectError extends Error {
   override name = 'SshConnectError';
@@ -131,6 +142,7 @@ export class GerritStream {
   private readonly log: Logger;
   private readonly metrics: SidecarMetrics;
   private readonly handlers: StreamHandlers;
+  private readonly warnOnce: RateLimitedLog;
   private conn: Client | undefined;
   private channel: ClientChannel | undefined;
   private stopped = true;
@@ -151,6 +163,7 @@ export class GerritStream {
     this.log = log;
     this.metrics = metrics;
     this.handlers = handlers;
+    this.warnOnce = new RateLimitedLog(log);
   }
 
   start(): void {
@@ -243,8 +256,16 @@ export class GerritStream {
       return;
     }
     this.channel = channel;
-    const decoder = new StringDecoder('utf8');
-    let pending = '';
+    const lines = new LineSplitter(this.cfg.maxLineBytes, {
+      onLine: (line) => {
+        try {
+          this.handlers.onLine(line);
+        } catch (err) {
+          this.log.error({ err }, 'Failed to handle a stream-events line');
+        }
+      },
+      onOverlong: (bytesSeen) => this.onOverlongLine(bytesSeen),
+    });
     let stderr = '';
     this.lastActivityMs = Date.now();
     this.setConnected(true);
@@ -268,21 +289,10 @@ export class GerritStream {
         return; // late data of a connection given up on; the reconcile covers it
       }
       this.lastActivityMs = Date.now();
-      pending += decoder.write(chunk);
-      let nl = pending.indexOf('\n');
-      while (nl !== -1) {
-        const line = pending.slice(0, nl);
-        pending = pending.slice(nl + 1);
-        try {
-          this.handlers.onLine(line);
-        } catch (err) {
-          this.log.error({ err }, 'Failed to handle a stream-events line');
-        }
-        nl = pending.indexOf('\n');
-      }
+      lines.push(chunk);
     });
     channel.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString('utf8');
+      stderr = (stderr + chunk.toString('utf8')).slice(-STDERR_KEPT_CHARS);
     });
     channel.on('close', () => {
       const detail = stderr.trim();
@@ -295,6 +305,16 @@ export class GerritStream {
       );
     });
     this.handlers.onConnected();
+  }
+
+  private onOverlongLine(bytesSeen: number): void {
+    this.metrics.badLines.inc({ reason: 'line_too_long' });
+    this.warnOnce.warn(
+      'line_too_long',
+      { reason: 'line_too_long', bytesSeen, maxLineBytes: this.cfg.maxLineBytes },
+      'Dropped a stream-events line longer than gerrit.ssh.maxLineBytes (up to its newline); reconciling',
+    );
+    this.handlers.onLineDropped();
   }
 
   private startWatchdog(generation: number): void {

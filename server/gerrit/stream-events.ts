@@ -1,9 +1,12 @@
 // Parses one line of `gerrit stream-events` output into a normalized, typed event.
-// Gerrit's JSON is loose across versions and plugins: numbers may arrive as strings and any
-// field may be missing, so every field is read through a coercing accessor. This is hand-written
-// rather than a schema library because it runs on every event of the stream (see bench:ingest):
-// a schema validator costs several times JSON.parse itself, and no field is ever a reason to
-// reject an event that still names its change.
+// Gerrit's JSON is loose across versions and plugins: numbers may arrive as strings ("2") and any
+// optional field may be missing (or null), and both are accepted. A field of the wrong type
+// ("approvals": "oops", a number where a string belongs, a time no clock can show) is not
+// coerced: the event is malformed, named by its reason and field, counted and skipped, and its
+// change (when its number is readable) rebuilt from REST. Only the fields the mapper uses are
+// checked; others are ignored. This is hand-written rather than a schema library because it runs on
+// every event of the stream (see bench:ingest): a schema validator costs several times JSON.parse
+// itself.
 
 /** Read-only: parsed accounts are shared between events (see internAccount). */
 export interface Account {
@@ -103,34 +106,93 @@ export const CHANGE_EVENT_TYPES: ReadonlySet<string> = new Set<ChangeEventType>(
   'private-state-changed',
 ]);
 
+/**
+ * Why a line was skipped: the `reason` label of reviewtrace_gerrit_bad_lines_total. A small fixed
+ * set, so the label's cardinality stays bounded whatever the input.
+ */
+export type MalformedReason = 'invalid_json' | 'not_object' | 'missing_field' | 'wrong_type';
+
+export interface Malformed {
+  kind: 'malformed';
+  reason: MalformedReason;
+  /** The field at fault, as a path from the event ("change.number", "approvals[].value"). */
+  field?: string;
+  /** For the log: what was wrong, briefly. */
+  detail: string;
+  /** The change the line names, when readable: it must be rebuilt, since its event is lost. */
+  changeNumber?: number;
+}
+
 export type ParseResult =
   | { kind: 'change'; event: ChangeEvent }
   /** A known event type without a change (ref-updated, project-created, ...). */
   | { kind: 'changeless'; type: string; timeMs?: number }
   /** Gerrit dropped events for this session: the consumer must reconcile. */
   | { kind: 'dropped-output' }
-  /** An event type this sidecar does not know (plugins add their own). */
+  /** An event type this sidecar does not know (plugins add their own); cut to UNKNOWN_TYPE_MAX_CHARS. */
   | { kind: 'unknown-type'; type: string }
-  /** Not JSON, not an object, or a change event without a usable change number. */
-  | { kind: 'malformed'; reason: string };
+  | Malformed;
+
+/** Longest unknown event type kept for counting and logging (a hostile "type" can be megabytes). */
+export const UNKNOWN_TYPE_MAX_CHARS = 100;
+
+/** One log key per kind of malformation: distinct kinds never hide one another behind a rate limit. */
+export function malformedLogKey(result: Malformed): string {
+  return result.field === undefined ? `malformed:${result.reason}` : `malformed:${result.reason}:${result.field}`;
+}
 
 type Json = Record<string, unknown>;
+
+/** Thrown by the field readers below; caught in parseStreamEvent, never escapes it. */
+class ShapeError extends Error {
+  readonly reason: 'missing_field' | 'wrong_type';
+  readonly field: string;
+
+  constructor(reason: 'missing_field' | 'wrong_type', field: string, expected: string) {
+    super(reason === 'missing_field' ? `${field} is missing` : `${field} is not ${expected}`);
+    this.reason = reason;
+    this.field = field;
+  }
+}
+
+function fieldPath(parent: string, key: string): string {
+  return parent === '' ? key : `${parent}.${key}`;
+}
 
 function asObject(value: unknown): Json | undefined {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : undefined;
 }
 
-function asString(value: unknown): string | undefined {
-  if (typeof value === 'string') {
-    return value;
-  }
-  if (typeof value === 'number' && Number.isFinite(value)) {
-    return String(value);
-  }
-  return undefined;
+/** Gerrit omits absent fields; a null is taken as absent too, never as a value. */
+function absent(value: unknown): value is undefined | null {
+  return value === undefined || value === null;
 }
 
-export function asNumber(value: unknown): number | undefined {
+function readObject(o: Json, key: string, parent: string): Json | undefined {
+  const value = o[key];
+  if (absent(value)) {
+    return undefined;
+  }
+  const object = asObject(value);
+  if (!object) {
+    throw new ShapeError('wrong_type', fieldPath(parent, key), 'an object');
+  }
+  return object;
+}
+
+function readString(o: Json, key: string, parent: string): string | undefined {
+  const value = o[key];
+  if (absent(value)) {
+    return undefined;
+  }
+  if (typeof value !== 'string') {
+    throw new ShapeError('wrong_type', fieldPath(parent, key), 'a string');
+  }
+  return value;
+}
+
+/** A finite number, or a string holding one (Gerrit sends approval values as "2"). */
+function numberValue(value: unknown): number | undefined {
   if (typeof value === 'number') {
     return Number.isFinite(value) ? value : undefined;
   }
@@ -141,46 +203,66 @@ export function asNumber(value: unknown): number | undefined {
   return undefined;
 }
 
-/** Change and patch set numbers: whole and positive, or not usable. */
-function positiveInteger(value: unknown): number | undefined {
-  const n = asNumber(value);
-  return n !== undefined && n > 0 && Number.isInteger(n) ? n : undefined;
+function readNumber(o: Json, key: string, parent: string): number | undefined {
+  const value = o[key];
+  if (absent(value)) {
+    return undefined;
+  }
+  const n = numberValue(value);
+  if (n === undefined) {
+    throw new ShapeError('wrong_type', fieldPath(parent, key), 'a finite number');
+  }
+  return n;
 }
 
-function asBoolean(value: unknown): boolean | undefined {
+/** Change and patch set numbers: whole, positive and exact in a double. */
+function readPositiveInteger(o: Json, key: string, parent: string): number | undefined {
+  const n = readNumber(o, key, parent);
+  if (n !== undefined && !(n > 0 && Number.isSafeInteger(n))) {
+    throw new ShapeError('wrong_type', fieldPath(parent, key), 'a positive whole number');
+  }
+  return n;
+}
+
+function readBoolean(o: Json, key: string, parent: string): boolean | undefined {
+  const value = o[key];
+  if (absent(value)) {
+    return undefined;
+  }
   if (typeof value === 'boolean') {
     return value;
   }
-  if (value === 'true') {
-    return true;
+  if (value === 'true' || value === 'false') {
+    return value === 'true';
   }
-  if (value === 'false') {
-    return false;
-  }
-  return undefined;
+  throw new ShapeError('wrong_type', fieldPath(parent, key), 'a boolean');
 }
 
-function asStringArray(value: unknown): string[] {
-  if (!Array.isArray(value)) {
-    return [];
-  }
-  const out: string[] = [];
-  for (const item of value) {
-    const s = asString(item);
-    if (s !== undefined) {
-      out.push(s);
-    }
-  }
-  return out;
-}
-
-/** Seconds (Gerrit's unit) to ms; values that already look like ms are kept. */
-function secondsToMs(value: unknown): number | undefined {
-  const n = asNumber(value);
-  if (n === undefined || n <= 0) {
+function readStringArray(o: Json, key: string, parent: string): string[] | undefined {
+  const value = o[key];
+  if (absent(value)) {
     return undefined;
   }
-  return n > 1e11 ? Math.trunc(n) : Math.trunc(n * 1000);
+  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) {
+    throw new ShapeError('wrong_type', fieldPath(parent, key), 'an array of strings');
+  }
+  return value as string[];
+}
+
+/** Latest time accepted: the end of year 9999 (JavaScript dates reach further, Tempo does not). */
+const MAX_TIME_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+/** Seconds (Gerrit's unit) to ms; values that already look like ms are kept. */
+function readTimeMs(o: Json, key: string, parent: string): number | undefined {
+  const n = readNumber(o, key, parent);
+  if (n === undefined) {
+    return undefined;
+  }
+  const ms = n > 1e11 ? Math.trunc(n) : Math.trunc(n * 1000);
+  if (!(ms > 0 && ms <= MAX_TIME_MS)) {
+    throw new ShapeError('wrong_type', fieldPath(parent, key), 'a time (seconds since 1970, before year 10000)');
+  }
+  return ms;
 }
 
 export function accountKey(username?: string, email?: string, name?: string): string {
@@ -211,85 +293,95 @@ function internAccount(name: string | undefined, email: string | undefined, user
   return account;
 }
 
-export function parseAccount(value: unknown): Account | undefined {
-  const o = asObject(value);
-  if (!o) {
+/** An account field; one without name, email and username (a deleted account) is no account. */
+function readAccount(o: Json, key: string, parent = ''): Account | undefined {
+  const account = readObject(o, key, parent);
+  if (!account) {
     return undefined;
   }
-  const name = asString(o.name);
-  const email = asString(o.email);
-  const username = asString(o.username);
+  const path = fieldPath(parent, key);
+  const name = readString(account, 'name', path);
+  const email = readString(account, 'email', path);
+  const username = readString(account, 'username', path);
   if (!name && !email && !username) {
     return undefined;
   }
   return internAccount(name, email, username);
 }
 
-function parseChange(value: unknown): ChangeRef | undefined {
-  const o = asObject(value);
-  if (!o) {
-    return undefined;
+function readChange(o: Json): ChangeRef {
+  const c = readObject(o, 'change', '');
+  if (!c) {
+    throw new ShapeError('missing_field', 'change', 'an object');
   }
-  const number = positiveInteger(o.number);
+  const number = readPositiveInteger(c, 'number', 'change');
   if (number === undefined) {
-    return undefined;
+    throw new ShapeError('missing_field', 'change.number', 'a number');
   }
   return {
     number,
-    project: asString(o.project) ?? 'unknown',
-    branch: asString(o.branch) ?? 'unknown',
-    changeId: asString(o.id),
-    subject: asString(o.subject),
-    url: asString(o.url),
-    owner: parseAccount(o.owner),
-    createdOnMs: secondsToMs(o.createdOn),
-    status: asString(o.status),
-    topic: asString(o.topic),
-    hashtags: Array.isArray(o.hashtags) ? asStringArray(o.hashtags) : undefined,
+    project: readString(c, 'project', 'change') ?? 'unknown',
+    branch: readString(c, 'branch', 'change') ?? 'unknown',
+    changeId: readString(c, 'id', 'change'),
+    subject: readString(c, 'subject', 'change'),
+    url: readString(c, 'url', 'change'),
+    owner: readAccount(c, 'owner', 'change'),
+    createdOnMs: readTimeMs(c, 'createdOn', 'change'),
+    status: readString(c, 'status', 'change'),
+    topic: readString(c, 'topic', 'change'),
+    hashtags: readStringArray(c, 'hashtags', 'change'),
     // Gerrit leaves both flags out when they are false (fixtures/stream-events.jsonl: the
     // wip-state-changed event of a change made ready has no `wip`).
-    wip: asBoolean(o.wip) ?? false,
-    isPrivate: asBoolean(o.private) ?? false,
+    wip: readBoolean(c, 'wip', 'change') ?? false,
+    isPrivate: readBoolean(c, 'private', 'change') ?? false,
   };
 }
 
-function parsePatchSet(value: unknown): PatchSetRef | undefined {
-  const o = asObject(value);
-  if (!o) {
+function readPatchSet(o: Json): PatchSetRef | undefined {
+  const p = readObject(o, 'patchSet', '');
+  if (!p) {
     return undefined;
   }
-  const number = positiveInteger(o.number);
+  const number = readPositiveInteger(p, 'number', 'patchSet');
   if (number === undefined) {
-    return undefined;
+    throw new ShapeError('missing_field', 'patchSet.number', 'a number');
   }
   return {
     number,
-    revision: asString(o.revision),
-    uploader: parseAccount(o.uploader),
-    createdOnMs: secondsToMs(o.createdOn),
-    kind: asString(o.kind),
-    insertions: asNumber(o.sizeInsertions),
+    revision: readString(p, 'revision', 'patchSet'),
+    uploader: readAccount(p, 'uploader', 'patchSet'),
+    createdOnMs: readTimeMs(p, 'createdOn', 'patchSet'),
+    kind: readString(p, 'kind', 'patchSet'),
+    insertions: readNumber(p, 'sizeInsertions', 'patchSet'),
     // Gerrit reports deletions as a negative number.
-    deletions: absoluteValue(asNumber(o.sizeDeletions)),
+    deletions: absoluteValue(readNumber(p, 'sizeDeletions', 'patchSet')),
   };
 }
 
-function parseApprovals(value: unknown): Approval[] {
-  if (!Array.isArray(value)) {
+/** Gerrit names a label by `type` (older versions by `description` only) and always gives its value. */
+function readApprovals(o: Json): Approval[] {
+  const value = o.approvals;
+  if (absent(value)) {
     return [];
+  }
+  if (!Array.isArray(value)) {
+    throw new ShapeError('wrong_type', 'approvals', 'an array');
   }
   const out: Approval[] = [];
   for (const item of value) {
-    const o = asObject(item);
-    if (!o) {
-      continue;
+    const a = asObject(item);
+    if (!a) {
+      throw new ShapeError('wrong_type', 'approvals[]', 'an object');
     }
-    const label = asString(o.type) ?? asString(o.description);
-    const v = asNumber(o.value);
-    if (label === undefined || v === undefined) {
-      continue;
+    const label = readString(a, 'type', 'approvals[]') ?? readString(a, 'description', 'approvals[]');
+    if (label === undefined) {
+      throw new ShapeError('missing_field', 'approvals[].type', 'a string');
     }
-    const oldValue = asNumber(o.oldValue);
+    const v = readNumber(a, 'value', 'approvals[]');
+    if (v === undefined) {
+      throw new ShapeError('missing_field', 'approvals[].value', 'a number');
+    }
+    const oldValue = readNumber(a, 'oldValue', 'approvals[]');
     out.push(oldValue === undefined ? { label, value: v } : { label, value: v, oldValue });
   }
   return out;
@@ -299,8 +391,8 @@ export function parseStreamEventLine(line: string): ParseResult {
   let raw: unknown;
   try {
     raw = JSON.parse(line);
-  } catch {
-    return { kind: 'malformed', reason: 'not JSON' };
+  } catch (err) {
+    return { kind: 'malformed', reason: 'invalid_json', detail: (err as Error).message.slice(0, 200) };
   }
   return parseStreamEvent(raw);
 }
@@ -308,87 +400,102 @@ export function parseStreamEventLine(line: string): ParseResult {
 export function parseStreamEvent(raw: unknown): ParseResult {
   const o = asObject(raw);
   if (!o) {
-    return { kind: 'malformed', reason: 'not a JSON object' };
+    return { kind: 'malformed', reason: 'not_object', detail: 'the line is JSON but not an object' };
   }
-  const type = asString(o.type);
+  try {
+    return parseEventObject(o);
+  } catch (err) {
+    if (!(err instanceof ShapeError)) {
+      throw err;
+    }
+    const malformed: Malformed = { kind: 'malformed', reason: err.reason, field: err.field, detail: err.message };
+    const changeNumber = readableChangeNumber(o);
+    return changeNumber === undefined ? malformed : { ...malformed, changeNumber };
+  }
+}
+
+function parseEventObject(o: Json): ParseResult {
+  const type = readString(o, 'type', '');
   if (!type) {
-    return { kind: 'malformed', reason: 'no type' };
+    throw new ShapeError('missing_field', 'type', 'a string');
   }
   if (type === 'dropped-output') {
     return { kind: 'dropped-output' };
   }
   if (!CHANGE_EVENT_TYPES.has(type)) {
     if (CHANGELESS_EVENT_TYPES.has(type)) {
-      return { kind: 'changeless', type, timeMs: secondsToMs(o.eventCreatedOn) };
+      return { kind: 'changeless', type, timeMs: readTimeMs(o, 'eventCreatedOn', '') };
     }
-    return { kind: 'unknown-type', type };
+    return { kind: 'unknown-type', type: type.slice(0, UNKNOWN_TYPE_MAX_CHARS) };
   }
-  const change = parseChange(o.change);
-  if (!change) {
-    return { kind: 'malformed', reason: `${type} without a change number` };
-  }
-  const patchSet = parsePatchSet(o.patchSet);
-  const timeMs = secondsToMs(o.eventCreatedOn) ?? patchSet?.createdOnMs ?? change.createdOnMs;
+  const change = readChange(o);
+  const patchSet = readPatchSet(o);
+  const timeMs = readTimeMs(o, 'eventCreatedOn', '') ?? patchSet?.createdOnMs ?? change.createdOnMs;
   if (timeMs === undefined) {
-    return { kind: 'malformed', reason: `${type} without eventCreatedOn` };
+    throw new ShapeError('missing_field', 'eventCreatedOn', 'a time');
   }
   const base: ChangeEventBase = { change, patchSet, timeMs };
-  const event = buildChangeEvent(type as ChangeEventType, o, base);
-  return { kind: 'change', event };
+  return { kind: 'change', event: buildChangeEvent(type as ChangeEventType, o, base) };
+}
+
+/** The change number of a malformed event, if it can be read at all. */
+function readableChangeNumber(o: Json): number | undefined {
+  const n = numberValue(asObject(o.change)?.number);
+  return n !== undefined && n > 0 && Number.isSafeInteger(n) ? n : undefined;
 }
 
 function buildChangeEvent(type: ChangeEventType, o: Json, base: ChangeEventBase): ChangeEvent {
   switch (type) {
     case 'patchset-created':
-      return { ...base, type, uploader: parseAccount(o.uploader) ?? base.patchSet?.uploader };
+      return { ...base, type, uploader: readAccount(o, 'uploader') ?? base.patchSet?.uploader };
     case 'comment-added':
       return {
         ...base,
         type,
-        author: parseAccount(o.author),
-        approvals: parseApprovals(o.approvals),
-        comment: asString(o.comment) ?? '',
+        author: readAccount(o, 'author'),
+        approvals: readApprovals(o),
+        comment: readString(o, 'comment', '') ?? '',
       };
     case 'change-merged':
-      return { ...base, type, submitter: parseAccount(o.submitter), newRev: asString(o.newRev) };
+      return { ...base, type, submitter: readAccount(o, 'submitter'), newRev: readString(o, 'newRev', '') };
     case 'change-abandoned':
-      return { ...base, type, abandoner: parseAccount(o.abandoner), reason: asString(o.reason) };
+      return { ...base, type, abandoner: readAccount(o, 'abandoner'), reason: readString(o, 'reason', '') };
     case 'change-restored':
-      return { ...base, type, restorer: parseAccount(o.restorer), reason: asString(o.reason) };
+      return { ...base, type, restorer: readAccount(o, 'restorer'), reason: readString(o, 'reason', '') };
     case 'change-deleted':
-      return { ...base, type, deleter: parseAccount(o.deleter) };
+      return { ...base, type, deleter: readAccount(o, 'deleter') };
     case 'reviewer-added':
-      return { ...base, type, reviewer: parseAccount(o.reviewer), adder: parseAccount(o.adder) };
+      return { ...base, type, reviewer: readAccount(o, 'reviewer'), adder: readAccount(o, 'adder') };
     case 'reviewer-deleted':
       return {
         ...base,
         type,
-        reviewer: parseAccount(o.reviewer),
-        remover: parseAccount(o.remover),
-        approvals: parseApprovals(o.approvals),
+        reviewer: readAccount(o, 'reviewer'),
+        remover: readAccount(o, 'remover'),
+        approvals: readApprovals(o),
       };
     case 'vote-deleted':
       return {
         ...base,
         type,
-        reviewer: parseAccount(o.reviewer),
-        remover: parseAccount(o.remover),
-        approvals: parseApprovals(o.approvals),
+        reviewer: readAccount(o, 'reviewer'),
+        remover: readAccount(o, 'remover'),
+        approvals: readApprovals(o),
       };
     case 'topic-changed':
-      return { ...base, type, changer: parseAccount(o.changer), oldTopic: asString(o.oldTopic) };
+      return { ...base, type, changer: readAccount(o, 'changer'), oldTopic: readString(o, 'oldTopic', '') };
     case 'hashtags-changed':
       return {
         ...base,
         type,
-        editor: parseAccount(o.editor),
-        added: asStringArray(o.added),
-        removed: asStringArray(o.removed),
+        editor: readAccount(o, 'editor'),
+        added: readStringArray(o, 'added', '') ?? [],
+        removed: readStringArray(o, 'removed', '') ?? [],
       };
     case 'wip-state-changed':
-      return { ...base, type, changer: parseAccount(o.changer) };
+      return { ...base, type, changer: readAccount(o, 'changer') };
     case 'private-state-changed':
-      return { ...base, type, changer: parseAccount(o.changer) };
+      return { ...base, type, changer: readAccount(o, 'changer') };
   }
 }
 

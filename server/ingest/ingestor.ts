@@ -1,5 +1,5 @@
 import { Attr, SpanName } from '../../src/review-model/span-schema.ts';
-import type { ChangeEvent, ParseResult } from '../gerrit/stream-events.ts';
+import { malformedLogKey, type ChangeEvent, type ParseResult } from '../gerrit/stream-events.ts';
 import type { ChangeMapper, OpenChange } from '../mapping/change-mapper.ts';
 import type { SpanRecord } from '../mapping/span-record.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -55,12 +55,15 @@ export class Ingestor {
   handleParsed(result: ParseResult, line = ''): void {
     switch (result.kind) {
       case 'malformed':
-        this.metrics.badLines.inc({ reason: 'malformed' });
+        this.metrics.badLines.inc({ reason: result.reason });
         this.warnOnce.warn(
-          `malformed:${result.reason}`,
-          { reason: result.reason, sample: line.slice(0, 200) },
+          malformedLogKey(result),
+          { reason: result.reason, detail: result.detail, change: result.changeNumber, sample: line.slice(0, 200) },
           'Skipped a malformed stream-events line',
         );
+        if (result.changeNumber !== undefined) {
+          this.hooks.requestRebuild?.(result.changeNumber);
+        }
         return;
       case 'unknown-type':
         this.metrics.badLines.inc({ reason: 'unknown_type' });

@@ -14,8 +14,13 @@ export interface MapperOptions {
   serverId: string;
   /** Regexes matched against a bot's username, email and name. */
   botPatterns: RegExp[];
-  /** Comment text longer than this is truncated (the rest is dropped, and the span says so). */
+  /**
+   * Comment text (and an abandon's or restore's reason) longer than this, in UTF-16 units, is cut
+   * (the rest is dropped; a comment span says so), never in the middle of a character.
+   */
   commentMaxChars: number;
+  /** Told of every text cut to commentMaxChars (for reviewtrace_comments_truncated_total). */
+  onTextTruncated?: () => void;
   /** The label whose negative vote marks an error and whose bot vote closes a `ci` span. */
   ciLabel: string;
   /**
@@ -369,7 +374,7 @@ export class ChangeMapper {
         out.instant(SpanName.restore, ordinal(c, 'restore'), t, undefined, {
           [Attr.actor]: event.restorer?.key,
           [Attr.actorName]: event.restorer?.name,
-          [Attr.reason]: event.reason,
+          [Attr.reason]: this.limitText(event.reason),
         });
         break;
       case 'change-merged':
@@ -390,7 +395,7 @@ export class ChangeMapper {
         out.instant(SpanName.abandon, ordinal(c, 'abandon'), t, undefined, {
           [Attr.actor]: event.abandoner?.key,
           [Attr.actorName]: event.abandoner?.name,
-          [Attr.reason]: event.reason,
+          [Attr.reason]: this.limitText(event.reason),
         });
         // The reviews asked for end here; the patch set and the root wait until the abandon is
         // final (finalizeAbandoned), so that a restore can continue them.
@@ -469,6 +474,18 @@ export class ChangeMapper {
     }
   }
 
+  /** Human text as a span keeps it: at most commentMaxChars, cut before a split surrogate pair. */
+  private limitText<T extends string | undefined>(text: T): T {
+    const max = this.options.commentMaxChars;
+    if (text === undefined || text.length <= max) {
+      return text;
+    }
+    this.options.onTextTruncated?.();
+    const lastKept = text.charCodeAt(max - 1);
+    const splitsPair = max > 0 && lastKept >= 0xd800 && lastKept <= 0xdbff;
+    return text.slice(0, splitsPair ? max - 1 : max) as T;
+  }
+
   /** Opens a review interval for a human reviewer who has not reviewed the current patch set. */
   private askForReview(c: OpenChange, reviewer: Account, atMs: number): void {
     if (!c.current || this.isBot(reviewer) || reviewer.key === c.owner?.key) {
@@ -504,7 +521,7 @@ export class ChangeMapper {
     out.instant(SpanName.comment, ordinal(c, `comment/${ps ?? 0}/${who}`), t, ps, {
       [Attr.actor]: who,
       [Attr.actorName]: author?.name,
-      [Attr.commentText]: truncated ? text.slice(0, this.options.commentMaxChars) : text,
+      [Attr.commentText]: this.limitText(text),
       [Attr.commentTruncated]: truncated,
       [Attr.reviewCounted]: isReview,
     });

@@ -12,8 +12,13 @@ export class SidecarMetrics {
   });
   readonly badLines = new Counter({
     name: 'reviewtrace_gerrit_bad_lines_total',
-    help: 'Stream lines skipped: malformed (not JSON, no change number) or of an unknown type.',
+    help: 'Stream lines skipped, by reason: invalid_json, not_object, missing_field, wrong_type (a field the mapper reads has the wrong type), line_too_long (over gerrit.ssh.maxLineBytes), unknown_type.',
     labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  readonly textsTruncated = new Counter({
+    name: 'reviewtrace_comments_truncated_total',
+    help: 'Comment texts and abandon/restore reasons cut to mapping.commentMaxChars when mapped (a rebuild maps them again).',
     registers: [this.registry],
   });
   readonly spansEnqueued = new Counter({
