@@ -348,8 +348,13 @@ async function main(): Promise<void> {
     const deadline = Date.now() + 120_000;
     for (let pending = incomplete(); pending.length > 0 && Date.now() < deadline; pending = incomplete()) {
       progress(`reading ${pending.length} traces back from Tempo`);
+      let lastReport = performance.now();
       for (let i = 0; i < pending.length; i += 8) {
         await Promise.all(pending.slice(i, i + 8).map((t) => readTrace(t).catch(() => undefined)));
+        if (performance.now() - lastReport >= 10_000) {
+          lastReport = performance.now();
+          progress(`read ${i + 8} of ${pending.length} traces`);
+        }
       }
       if (incomplete().length > 0) {
         await new Promise((resolve) => setTimeout(resolve, 3_000));
