@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,8 @@ import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
 import { TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
+import { TempoExporter } from '../../server/export/tempo-exporter.ts';
+import type { SpanRecord } from '../../server/mapping/span-record.ts';
 import { OtlpProxy } from '../support/otlp-proxy.ts';
 import { TempoServer } from '../support/tempo.ts';
 import { waitFor } from '../support/wait.ts';
@@ -175,6 +178,32 @@ describe('OTLP counting proxy in front of a real Tempo', { timeout: 300_000 }, (
     assert.deepEqual(proxy.duplicatedAcknowledged().sort(), idsOf(spans).sort());
     // Tempo did accept them.
     assert.deepEqual(await tempoSpanIds(spans[0].spanContext().traceId, 4), idsOf(spans).sort());
+    await proxy.close();
+  });
+
+  it("dropAnswers(1) with the sidecar's exporter: sent once, its outcome unknown, nothing duplicated", async () => {
+    proxy = await OtlpProxy.start(tempo.otlpEndpoint);
+    proxy.dropAnswers(1);
+    const traceId = randomBytes(16).toString('hex');
+    const records = Array.from({ length: 4 }, (): SpanRecord => ({
+      traceId,
+      spanId: randomBytes(8).toString('hex'),
+      name: 'vote',
+      startMs: Date.now() - 1000,
+      endMs: Date.now(),
+      status: 'unset',
+      attributes: {},
+    }));
+    const sidecarExporter = new TempoExporter(
+      { endpoint: proxy.url, headers: {}, timeoutMs: 4_000 },
+      { serviceName: 'gerrit', serverAddress: 'proxy-test' },
+    );
+    const outcome = await sidecarExporter.export(records);
+    await sidecarExporter.shutdown();
+    assert.equal(outcome.kind, 'unknown', 'the drainer will read the spans back instead of re-sending');
+    assert.equal(proxy.requests, 1, 'no blind retry');
+    assert.deepEqual(proxy.duplicatedAcknowledged(), []);
+    assert.deepEqual(await tempoSpanIds(traceId, 4), records.map((r) => r.spanId).sort());
     await proxy.close();
   });
 
