@@ -26,6 +26,7 @@ import {
 } from '../support/ground-truth.ts';
 import { createProject } from '../support/review-scenarios.ts';
 import { SidecarProcess, traceIdOf } from '../support/sidecar.ts';
+import { readRawTrace, otlpValue, type OtlpValue, type RawSpan } from '../support/tempo-raw.ts';
 import { TempoServer } from '../support/tempo.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -501,78 +502,8 @@ async function startSidecar(): Promise<SidecarProcess> {
 
 // --- reading the answers -------------------------------------------------------------------------
 
-interface OtlpValue {
-  stringValue?: string;
-  intValue?: string | number;
-  boolValue?: boolean;
-  doubleValue?: number;
-  arrayValue?: { values?: OtlpValue[] };
-}
-
-interface RawSpan {
-  spanId: string;
-  parentSpanId?: string;
-  name: string;
-  startMs: number;
-  endMs: number;
-  attributes: Record<string, unknown>;
-}
-
-function otlpValue(v: OtlpValue): unknown {
-  if (v.stringValue !== undefined) {
-    return v.stringValue;
-  }
-  if (v.intValue !== undefined) {
-    return Number(v.intValue);
-  }
-  if (v.doubleValue !== undefined) {
-    return v.doubleValue;
-  }
-  if (v.boolValue !== undefined) {
-    return v.boolValue;
-  }
-  return (v.arrayValue?.values ?? []).map(otlpValue);
-}
-
-const nanosToMs = (n: string | number) => Number(BigInt(String(n)) / 1_000_000n);
-
-/** A trace by id straight from Tempo's HTTP API (/api/v2/traces), parsed here. */
-async function readTrace(traceId: string): Promise<RawSpan[]> {
-  const r = await fetch(`${tempo.url}/api/v2/traces/${traceId}`);
-  if (r.status === 404) {
-    return [];
-  }
-  assert.ok(r.ok, `Tempo trace ${traceId}: HTTP ${r.status}`);
-  const body = (await r.json()) as {
-    trace?: {
-      resourceSpans?: {
-        scopeSpans?: {
-          spans?: {
-            spanId: string;
-            parentSpanId?: string;
-            name: string;
-            startTimeUnixNano: string;
-            endTimeUnixNano: string;
-            attributes?: { key: string; value: OtlpValue }[];
-          }[];
-        }[];
-      }[];
-    };
-  };
-  const hex = (b64: string) => Buffer.from(b64, 'base64').toString('hex');
-  return (body.trace?.resourceSpans ?? []).flatMap((rs) =>
-    (rs.scopeSpans ?? []).flatMap((ss) =>
-      (ss.spans ?? []).map((s) => ({
-        spanId: hex(s.spanId),
-        parentSpanId: s.parentSpanId ? hex(s.parentSpanId) : undefined,
-        name: s.name,
-        startMs: nanosToMs(s.startTimeUnixNano),
-        endMs: nanosToMs(s.endTimeUnixNano),
-        attributes: Object.fromEntries((s.attributes ?? []).map((a) => [a.key, otlpValue(a.value)])),
-      })),
-    ),
-  );
-}
+/** A trace by id straight from Tempo's HTTP API, parsed by the test's own reader. */
+const readTrace = (traceId: string): Promise<RawSpan[]> => readRawTrace(tempo.url, traceId);
 
 interface SpanSet {
   spans?: { attributes?: { key: string; value: OtlpValue }[] }[];

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { ManagedProcess } from './child-process.ts';
 import { freePort, waitFor } from './wait.ts';
@@ -36,14 +36,7 @@ export class GerritServer {
   static async start(dir: string): Promise<GerritServer> {
     mkdirSync(dir, { recursive: true });
     const gerrit = new GerritServer(dir, await freePort(), await freePort());
-    gerrit.process = new ManagedProcess(
-      'bash',
-      [join(repo, 'scripts/gerrit/start-gerrit.sh'), gerrit.site, String(gerrit.httpPort), String(gerrit.sshPort)],
-      {
-        logPath: join(dir, 'gerrit.log'),
-        env: { ...process.env, GERRIT_WAR: process.env.REVIEWTRACE_GERRIT_WAR ?? process.env.GERRIT_WAR },
-      },
-    );
+    gerrit.process = gerrit.daemon();
     await run(
       'python3',
       [
@@ -98,8 +91,37 @@ export class GerritServer {
     return new GerritClient(this.url, account);
   }
 
+  private daemon(): ManagedProcess {
+    return new ManagedProcess(
+      'bash',
+      [join(repo, 'scripts/gerrit/start-gerrit.sh'), this.site, String(this.httpPort), String(this.sshPort)],
+      {
+        logPath: join(dirname(this.site), 'gerrit.log'),
+        env: { ...process.env, GERRIT_WAR: process.env.REVIEWTRACE_GERRIT_WAR ?? process.env.GERRIT_WAR },
+      },
+    );
+  }
+
   async stop(): Promise<void> {
     await this.process?.stop(15_000);
+  }
+
+  /** Stops Gerrit and starts it again on the same site and ports; resolves once its REST API answers. */
+  async restart(): Promise<void> {
+    await this.stop();
+    this.process = this.daemon();
+    await waitFor(
+      'Gerrit to answer again after a restart',
+      async () => {
+        if (!this.process?.running) {
+          throw new Error(`Gerrit exited; see ${join(dirname(this.site), 'gerrit.log')}`);
+        }
+        const r = await fetch(`${this.url}/config/server/version`).catch(() => undefined);
+        return r?.ok ? true : undefined;
+      },
+      180_000,
+      500,
+    );
   }
 }
 

@@ -1,5 +1,4 @@
 import type { GerritServer } from './gerrit.ts';
-import type { TempoSpan } from './tempo.ts';
 
 // Review stories driven through Gerrit's REST API, each with the spans its trace must contain,
 // written out by hand from the span contract (docs/span-schema.md) rather than computed by the
@@ -44,7 +43,7 @@ interface Template {
 }
 
 /** One span as a comparable string: name | patch set | who | detail. */
-export function describe(s: TempoSpan): string {
+export function describe(s: { name: string; attributes: Record<string, unknown> }): string {
   const a = s.attributes;
   const ps = a['gerrit.patchset.number'];
   const sign = (v: unknown) => (typeof v === 'number' && v > 0 ? `+${v}` : String(v));

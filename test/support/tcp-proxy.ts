@@ -8,6 +8,8 @@ export class TcpProxy {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
   cuts = 0;
+  /** Half-open cuts (stallAll). */
+  stalls = 0;
   accepted = 0;
   /** While frozen, connections stay open but no byte moves (a silently dead network path). */
   private frozen = false;
@@ -67,6 +69,19 @@ export class TcpProxy {
     }
     this.sockets.clear();
     this.cuts += 1;
+    return n;
+  }
+
+  /**
+   * A half-open cut: every open connection stops moving bytes without being closed, as behind a
+   * dead NAT entry. New connections work; the stalled ones end when the client gives up on them.
+   */
+  stallAll(): number {
+    const n = this.sockets.size;
+    for (const s of this.sockets) {
+      s.pause();
+    }
+    this.stalls += 1;
     return n;
   }
 

@@ -1,0 +1,532 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { GerritServer, gerritReady } from '../support/gerrit.ts';
+import { OtlpProxy } from '../support/otlp-proxy.ts';
+import {
+  CASTS,
+  createProject,
+  describe as describeSpan,
+  runScenarios,
+  TEMPLATES,
+  type ScenarioRun,
+} from '../support/review-scenarios.ts';
+import { SidecarProcess, traceIdOf } from '../support/sidecar.ts';
+import { TcpProxy } from '../support/tcp-proxy.ts';
+import { readRawTrace, type RawSpan } from '../support/tempo-raw.ts';
+import { TempoServer } from '../support/tempo.ts';
+import { waitFor } from '../support/wait.ts';
+
+// The fault suite (`npm run test:faults`): the real Gerrit, the real Tempo and the sidecar's CLI in
+// its own process, with two loopback proxies the test drives: a TCP proxy between the sidecar and
+// Gerrit's SSH port (cuts, half-open connections) and an OTLP proxy in front of Tempo's receiver
+// that decodes every request and counts each span id it forwarded and each that Tempo
+// acknowledged (refused connections, slow answers, lost answers). Review stories are driven
+// through Gerrit's REST API while the faults happen; what each trace must hold is written out by
+// hand per story (test/support/review-scenarios.ts), or, for the flood of the slow-consumer
+// scenario, counted from Gerrit's own REST record. After each scenario the spans are counted at
+// the proxy and in Tempo (each trace by id, and a TraceQL search), never by the sidecar's counters,
+// and one line is printed: `<scenario>: expected N, found N, missing 0, duplicated 0`.
+
+const work = mkdtempSync(join(tmpdir(), 'reviewtrace-faults-'));
+let tempo: TempoServer;
+let gerrit: GerritServer;
+let ssh: TcpProxy;
+let otlp: OtlpProxy;
+let sidecar: SidecarProcess;
+let serverId: string;
+let starts = 0;
+const report: string[] = [];
+const STORIES = TEMPLATES.length * CASTS.length;
+
+/** A seeded generator (mulberry32), so a failing run can be replayed with REVIEWTRACE_FAULT_SEED. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const seed = Number(process.env.REVIEWTRACE_FAULT_SEED ?? Date.now() % 1_000_000);
+const random = seeded(seed);
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+function sidecarEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    REVIEWTRACE_DATABASE_PATH: join(work, 'sidecar.db'),
+    REVIEWTRACE_TEMPO__OTLP_ENDPOINT: otlp.url,
+    REVIEWTRACE_TEMPO__QUERY_URL: tempo.url,
+    REVIEWTRACE_TEMPO__TIMEOUT_MS: '10000',
+    REVIEWTRACE_GERRIT__HTTP__URL: gerrit.url,
+    REVIEWTRACE_GERRIT__HTTP__USERNAME: 'admin',
+    REVIEWTRACE_GERRIT__HTTP__PASSWORD: gerrit.accounts.admin.httpPassword,
+    REVIEWTRACE_GERRIT__SSH__HOST: '127.0.0.1',
+    REVIEWTRACE_GERRIT__SSH__PORT: String(ssh.port),
+    REVIEWTRACE_GERRIT__SSH__USERNAME: 'admin',
+    REVIEWTRACE_GERRIT__SSH__PRIVATE_KEY_FILE: gerrit.adminKeyPath,
+    REVIEWTRACE_GERRIT__SSH__HOST_KEY__KNOWN_HOSTS_FILE: gerrit.knownHostsFor(ssh.port, join(work, 'known_hosts')),
+    // A half-open connection is noticed within seconds, not the production default's minutes.
+    REVIEWTRACE_GERRIT__SSH__KEEPALIVE_INTERVAL_MS: '1000',
+    REVIEWTRACE_GERRIT__SSH__KEEPALIVE_COUNT_MAX: '2',
+    REVIEWTRACE_GERRIT__SSH__WATCHDOG_MS: '3000',
+    REVIEWTRACE_GERRIT__SSH__RECONNECT_INITIAL_MS: '200',
+    REVIEWTRACE_GERRIT__SSH__RECONNECT_MAX_MS: '2000',
+    REVIEWTRACE_MAPPING__BOT_ACCOUNTS: '["^ci-bot$"]',
+    REVIEWTRACE_EXPORT__MAX_BACKOFF_MS: '2000',
+    REVIEWTRACE_EXPORT__IDLE_MS: '200',
+    REVIEWTRACE_EXPORT__READ_BACK_DELAY_MS: '2000',
+    ...extra,
+  };
+}
+
+async function startSidecar(extra: Record<string, string> = {}): Promise<SidecarProcess> {
+  starts += 1;
+  const started = await SidecarProcess.start([], sidecarEnv(extra), join(work, `sidecar-${starts}.log`));
+  await started.ready(120_000);
+  return started;
+}
+
+async function killSidecar(): Promise<void> {
+  const exited = new Promise((r) => sidecar.process.child.once('exit', r));
+  sidecar.process.child.kill('SIGKILL');
+  await exited;
+}
+
+function logMessages(path: string): string[] {
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => String((JSON.parse(l) as { msg?: string }).msg));
+}
+
+// --- counting -----------------------------------------------------------------------------------
+
+/** A run's expected descriptors; a deleted change closed by a reconcile has no deleter (Gerrit keeps none). */
+function expectedOf(run: ScenarioRun, spans: RawSpan[]): string[] {
+  return run.deleted && spans.some((s) => describeSpan(s) === 'delete|-|-|-')
+    ? run.expected.map((e) => (e.startsWith('delete|') ? 'delete|-|-|-' : e))
+    : run.expected;
+}
+
+/** Multiset difference: how many of `want` are in `got`, and how many of `got` are beyond `want`. */
+function matchCounts(want: string[], got: string[]): { found: number; extra: number } {
+  const left = new Map<string, number>();
+  for (const w of want) {
+    left.set(w, (left.get(w) ?? 0) + 1);
+  }
+  let found = 0;
+  let extra = 0;
+  for (const g of got) {
+    const n = left.get(g) ?? 0;
+    if (n > 0) {
+      left.set(g, n - 1);
+      found += 1;
+    } else {
+      extra += 1;
+    }
+  }
+  return { found, extra };
+}
+
+const sortedJson = (xs: string[]) => JSON.stringify([...xs].sort());
+
+/** Waits until every run's trace in Tempo holds exactly its expected spans (or gives up and lets the count show why). */
+async function settle(runs: ScenarioRun[], timeoutMs = 240_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (const run of runs) {
+    await waitFor(
+      `change ${run.number} "${run.title}" to hold its expected spans`,
+      async () => {
+        const got = await readRawTrace(tempo.url, traceIdOf(serverId, run.number));
+        return sortedJson(got.map(describeSpan)) === sortedJson(expectedOf(run, got)) ? true : undefined;
+      },
+      Math.max(1000, deadline - Date.now()),
+      500,
+    ).catch(() => undefined);
+  }
+  await waitFor('the outbox to drain', async () => ((await sidecar.outboxEmpty()) ? true : undefined), 120_000);
+}
+
+interface Count {
+  found: number;
+  duplicated: number;
+}
+
+/** Span sets of a TraceQL search over the suite's time range: matched spans per trace id. */
+async function searchMatched(traceql: string): Promise<Map<string, number>> {
+  const params = new URLSearchParams({
+    q: traceql,
+    start: String(Math.floor(suiteStartMs / 1000) - 3600),
+    end: String(Math.ceil(Date.now() / 1000) + 120),
+    limit: '5000',
+    spss: '1',
+  });
+  const r = await fetch(`${tempo.url}/api/search?${params}`);
+  assert.ok(r.ok, `Tempo search ${traceql}: HTTP ${r.status} ${await r.clone().text()}`);
+  const body = (await r.json()) as {
+    traces?: { traceID: string; spanSet?: { matched?: number }; spanSets?: { matched?: number }[] }[];
+  };
+  const out = new Map<string, number>();
+  for (const t of body.traces ?? []) {
+    const matched = (t.spanSets ?? (t.spanSet ? [t.spanSet] : [])).reduce((n, s) => n + (s.matched ?? 0), 0);
+    out.set(t.traceID.padStart(32, '0'), matched);
+  }
+  return out;
+}
+
+/** At the proxy: span ids of these traces Tempo acknowledged, and acknowledgements beyond the first. */
+function countAtProxy(traceIds: Set<string>): Count {
+  let found = 0;
+  let duplicated = 0;
+  for (const [spanId, acks] of otlp.acknowledged) {
+    if (traceIds.has(otlp.traceIds.get(spanId) ?? '')) {
+      found += 1;
+      duplicated += acks - 1;
+    }
+  }
+  return { found, duplicated };
+}
+
+/**
+ * Counts a scenario's spans three ways and prints its line. `expected` lists, per trace id, the
+ * descriptors it must hold; `project` scopes the search.
+ */
+async function account(scenario: string, project: string, expected: Map<string, string[]>): Promise<void> {
+  const total = [...expected.values()].reduce((n, e) => n + e.length, 0);
+  const traceIds = new Set(expected.keys());
+  const proxy = countAtProxy(traceIds);
+  const byId: Count = { found: 0, duplicated: 0 };
+  const missingDetail: string[] = [];
+  for (const [traceId, want] of expected) {
+    const spans = await readRawTrace(tempo.url, traceId);
+    const got = spans.map(describeSpan);
+    const { found, extra } = matchCounts(want, got);
+    byId.found += found;
+    byId.duplicated += extra + (spans.length - new Set(spans.map((s) => s.spanId)).size);
+    if (found < want.length || extra > 0) {
+      missingDetail.push(`${traceId}: want ${sortedJson(want)}, got ${sortedJson(got)}`);
+    }
+  }
+  const matched = await searchMatched(`{ span.gerrit.project = "${project}" }`);
+  const search: Count = { found: 0, duplicated: 0 };
+  for (const [traceId, want] of expected) {
+    const n = matched.get(traceId) ?? 0;
+    search.found += Math.min(n, want.length);
+    search.duplicated += Math.max(0, n - want.length);
+  }
+  const found = Math.min(proxy.found, byId.found, search.found);
+  const duplicated = Math.max(proxy.duplicated, byId.duplicated, search.duplicated);
+  const line =
+    `${scenario}: expected ${total}, found ${found}, missing ${total - found}, duplicated ${duplicated}` +
+    ` (proxy ${proxy.found}/${proxy.duplicated}, Tempo by id ${byId.found}/${byId.duplicated}, search ${search.found}/${search.duplicated}; found/duplicated)`;
+  report.push(line);
+  process.stdout.write(`${line}\n`);
+  assert.deepEqual(otlp.errors, [], 'every OTLP request decoded');
+  assert.equal(total - found, 0, `${line}\n${missingDetail.slice(0, 5).join('\n')}`);
+  assert.equal(duplicated, 0, `${line}\n${missingDetail.slice(0, 5).join('\n')}`);
+}
+
+const expectedByTrace = (runs: ScenarioRun[], spansOf: Map<string, RawSpan[]> = new Map()) =>
+  new Map(
+    runs.map((r) => {
+      const traceId = traceIdOf(serverId, r.number);
+      return [traceId, expectedOf(r, spansOf.get(traceId) ?? [])];
+    }),
+  );
+
+/** The expected map, with each deleted change's descriptor as Tempo shows it (see expectedOf). */
+async function expectations(runs: ScenarioRun[]): Promise<Map<string, string[]>> {
+  const spans = new Map<string, RawSpan[]>();
+  for (const r of runs.filter((x) => x.deleted)) {
+    const traceId = traceIdOf(serverId, r.number);
+    spans.set(traceId, await readRawTrace(tempo.url, traceId));
+  }
+  return expectedByTrace(runs, spans);
+}
+
+let suiteStartMs = Date.now();
+
+describe('fault suite: nothing lost, nothing doubled (real Gerrit, real Tempo)', { timeout: 1_500_000 }, () => {
+  before(async () => {
+    suiteStartMs = Date.now();
+    process.stdout.write(`fault suite seed ${seed} (REVIEWTRACE_FAULT_SEED=${seed} replays it)\n`);
+    [tempo, gerrit] = await Promise.all([
+      TempoServer.start(join(work, 'tempo')),
+      GerritServer.start(join(work, 'gerrit')),
+    ]);
+    await gerritReady(gerrit.as('admin'));
+    serverId = new URL(gerrit.url).hostname;
+    ssh = await TcpProxy.start(gerrit.sshPort);
+    otlp = await OtlpProxy.start(tempo.otlpEndpoint);
+    sidecar = await startSidecar();
+  });
+
+  after(async () => {
+    if (report.length > 0) {
+      process.stdout.write(`\n${report.join('\n')}\n`);
+    }
+    await sidecar?.stop();
+    await ssh?.close();
+    await otlp?.close();
+    await Promise.all([tempo?.stop(), gerrit?.stop()]);
+    if (process.env.REVIEWTRACE_KEEP_TEST_DIRS) {
+      process.stderr.write(`test directories kept in ${work}\n`);
+    } else {
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+
+  it('ssh-cuts: 30 random SSH cuts, some half-open, during 3 minutes of reviews on 100+ changes', async () => {
+    const project = 'faults-ssh-cuts';
+    await createProject(gerrit, project);
+    const reconnectsBefore = await sidecar.metric('reviewtrace_gerrit_reconnects_total');
+    const startedAt = Date.now();
+    let reviewing = true;
+    const cutter = (async () => {
+      for (let i = 0; i < 30; i += 1) {
+        // 30 cuts spread over about 3 minutes, at random moments; every fifth one half-open.
+        await sleep(2000 + random() * 8000);
+        if (i % 5 === 4) {
+          ssh.stallAll();
+        } else {
+          ssh.cutAll();
+        }
+      }
+    })();
+    // Reviews go on for at least as long as the cutter runs.
+    const runs = await runScenarios(gerrit, project, 5 * STORIES, async () => {
+      await sleep(Math.max(0, Math.min(20_000, 180_000 - (Date.now() - startedAt)) / 4));
+    });
+    const cutsWhileReviewing = ssh.cuts + ssh.stalls;
+    reviewing = false;
+    await cutter;
+    assert.equal(reviewing, false);
+    assert.ok(runs.length >= 100, `${runs.length} changes`);
+    assert.ok(cutsWhileReviewing >= 15, `${cutsWhileReviewing} cuts came while changes were being reviewed`);
+    await sidecar.ready(120_000);
+    await settle(runs);
+    assert.ok(
+      (await sidecar.metric('reviewtrace_gerrit_reconnects_total')) - reconnectsBefore >= 30,
+      'the sidecar noticed every cut',
+    );
+    await account('ssh-cuts', project, await expectations(runs));
+  });
+
+  it('tempo-outage: Tempo unreachable for 60 s, then slow (5 s a request) for 30 s, then back', async () => {
+    const project = 'faults-tempo-outage';
+    await createProject(gerrit, project);
+    otlp.refuse();
+    const faults = (async () => {
+      await sleep(60_000);
+      await otlp.accept();
+      otlp.setDelay(5_000);
+      await sleep(30_000);
+      otlp.setDelay(0);
+    })();
+    const startedAt = Date.now();
+    const runs = await runScenarios(gerrit, project, STORIES, async () => {
+      // Pace the stories across the outage and the slow phase.
+      await sleep(Math.max(0, Math.min(15_000, 80_000 - (Date.now() - startedAt))));
+    });
+    await faults;
+    await settle(runs);
+    await account('tempo-outage', project, await expectations(runs));
+  });
+
+  it('lost-answers: Tempo accepts a request and the proxy drops the answer, at random, several times', async () => {
+    const project = 'faults-lost-answers';
+    await createProject(gerrit, project);
+    const withheldBefore = otlp.answersWithheld;
+    otlp.dropAnswers(0.3, random);
+    const runs = await runScenarios(gerrit, project, STORIES, () => sleep(1500));
+    await waitFor(
+      'answers dropped at least 3 times',
+      () => (otlp.answersWithheld - withheldBefore >= 3 ? true : undefined),
+      60_000,
+    );
+    otlp.dropAnswers(0);
+    await settle(runs);
+    await account('lost-answers', project, await expectations(runs));
+  });
+
+  it('sigkill: the sidecar killed with SIGKILL three times mid-stream, once between send and acknowledge', async () => {
+    const project = 'faults-sigkill';
+    await createProject(gerrit, project);
+    let kills = 0;
+    let recoveredLog: string | undefined;
+    const killer = async () => {
+      kills += 1;
+      if (kills === 2) {
+        // Between send and acknowledge: Tempo has the batch, its answer never comes back.
+        const withheld = otlp.answersWithheld;
+        otlp.hangAnswers(true);
+        await waitFor('a request Tempo accepted whose answer is held', () =>
+          otlp.answersWithheld > withheld ? true : undefined,
+        );
+        await killSidecar();
+        otlp.hangAnswers(false);
+        sidecar = await startSidecar();
+        recoveredLog = sidecar.process.logPath;
+        return;
+      }
+      await killSidecar();
+      sidecar = await startSidecar();
+    };
+    const runs = await runScenarios(gerrit, project, STORIES, async (round) => {
+      if (round === 0 || round === 2 || round === 4) {
+        await killer();
+      }
+    });
+    assert.equal(kills, 3);
+    await settle(runs);
+    assert.ok(recoveredLog);
+    assert.ok(
+      logMessages(recoveredLog).some((m) => m.startsWith('Recovering from an unclean stop')),
+      `the restart after the kill between send and acknowledge says it recovered (${recoveredLog})`,
+    );
+    await account('sigkill', project, await expectations(runs));
+  });
+
+  it('gerrit-restart: Gerrit restarted while the sidecar runs', async () => {
+    const project = 'faults-gerrit-restart';
+    await createProject(gerrit, project);
+    const runs = await runScenarios(gerrit, project, STORIES, async (round) => {
+      if (round === 1) {
+        await gerrit.restart();
+      }
+    });
+    await sidecar.ready(120_000);
+    await settle(runs);
+    await account('gerrit-restart', project, await expectations(runs));
+  });
+
+  it('slow-consumer: the sidecar stops reading until Gerrit sends dropped-output', async () => {
+    const project = 'faults-slow-consumer';
+    await createProject(gerrit, project);
+    // A small outbox bound, and Tempo unreachable: the outbox fills, the sidecar stops reading the
+    // stream (back-pressure), and Gerrit's per-connection queue overflows under a flood of large
+    // comments until it drops events and says so.
+    await sidecar.stop();
+    sidecar = await startSidecar({ REVIEWTRACE_EXPORT__MAX_OUTBOX_SPANS: '100' });
+    const droppedBefore = await sidecar.metric('reviewtrace_gerrit_events_total', { type: 'dropped-output' });
+    otlp.refuse();
+    const runs = await runScenarios(gerrit, project, STORIES);
+    const flood: number[] = [];
+    for (let i = 0; i < 6; i += 1) {
+      const created = await gerrit.as('alice').request<{ _number: number }>('POST', '/changes/', {
+        project,
+        branch: 'master',
+        subject: `flood ${i}`,
+      });
+      flood.push(created._number);
+    }
+    const text = 'A long review note. '.repeat(700); // 14 KB, under Gerrit's 16 KB comment limit
+    const posts: Promise<unknown>[] = [];
+    for (let i = 0; i < 300; i += 1) {
+      const n = flood[i % flood.length];
+      posts.push(
+        gerrit.as('bob').request('POST', `/changes/${n}/revisions/current/review`, { message: `${i}: ${text}` }),
+      );
+      if (posts.length === 4) {
+        await Promise.all(posts.splice(0));
+      }
+    }
+    await Promise.all(posts);
+    await otlp.accept();
+    await waitFor(
+      'Gerrit to say it dropped events (dropped-output)',
+      async () =>
+        (await sidecar.metric('reviewtrace_gerrit_events_total', { type: 'dropped-output' })) > droppedBefore
+          ? true
+          : undefined,
+      180_000,
+      1000,
+    );
+    await settle(runs);
+    // The flood: every comment Gerrit recorded (its REST record) is one comment span.
+    const expected = await expectations(runs);
+    for (const n of flood) {
+      const detail = await gerrit
+        .as('admin')
+        .request<{ messages: { author?: { username?: string } }[] }>('GET', `/changes/${n}?o=MESSAGES`);
+      const comments = detail.messages.filter((m) => m.author?.username === 'bob').length;
+      assert.equal(comments, 50, `Gerrit recorded bob's 50 comments on change ${n}`);
+      expected.set(traceIdOf(serverId, n), Array<string>(comments).fill('comment|ps1|bob|-'));
+    }
+    await waitFor(
+      'every flood comment in Tempo',
+      async () => {
+        for (const n of flood) {
+          const spans = await readRawTrace(tempo.url, traceIdOf(serverId, n));
+          if (spans.filter((s) => s.name === 'comment').length < 50) {
+            return undefined;
+          }
+        }
+        return true;
+      },
+      240_000,
+      1000,
+    );
+    // Only the comment spans of the flood changes are counted: their other spans (reviews) are
+    // not what this scenario is about, and the search scopes to comments for them.
+    await accountFlood('slow-consumer', project, expected, new Set(flood.map((n) => traceIdOf(serverId, n))));
+  });
+});
+
+/** account(), with the flood changes' spans narrowed to their comment spans. */
+async function accountFlood(
+  scenario: string,
+  project: string,
+  expected: Map<string, string[]>,
+  flood: Set<string>,
+): Promise<void> {
+  const total = [...expected.values()].reduce((n, e) => n + e.length, 0);
+  const proxy: Count = { found: 0, duplicated: 0 };
+  const byId: Count = { found: 0, duplicated: 0 };
+  const detail: string[] = [];
+  const spansOf = new Map<string, RawSpan[]>();
+  for (const traceId of expected.keys()) {
+    const spans = (await readRawTrace(tempo.url, traceId)).filter((s) => !flood.has(traceId) || s.name === 'comment');
+    spansOf.set(traceId, spans);
+  }
+  const counted = new Set([...spansOf.values()].flat().map((s) => s.spanId));
+  for (const [spanId, acks] of otlp.acknowledged) {
+    const traceId = otlp.traceIds.get(spanId) ?? '';
+    if (expected.has(traceId) && (!flood.has(traceId) || counted.has(spanId))) {
+      proxy.found += 1;
+      proxy.duplicated += acks - 1;
+    }
+  }
+  for (const [traceId, want] of expected) {
+    const spans = spansOf.get(traceId) ?? [];
+    const got = spans.map(describeSpan);
+    const { found, extra } = matchCounts(want, got);
+    byId.found += found;
+    byId.duplicated += extra + (spans.length - new Set(spans.map((s) => s.spanId)).size);
+    if (found < want.length || extra > 0) {
+      detail.push(`${traceId}: want ${want.length}, found ${found}, extra ${extra}`);
+    }
+  }
+  const search: Count = { found: 0, duplicated: 0 };
+  const all = await searchMatched(`{ span.gerrit.project = "${project}" }`);
+  const comments = await searchMatched(`{ span.gerrit.project = "${project}" && name = "comment" }`);
+  for (const [traceId, want] of expected) {
+    const n = (flood.has(traceId) ? comments : all).get(traceId) ?? 0;
+    search.found += Math.min(n, want.length);
+    search.duplicated += Math.max(0, n - want.length);
+  }
+  const found = Math.min(proxy.found, byId.found, search.found);
+  const duplicated = Math.max(proxy.duplicated, byId.duplicated, search.duplicated);
+  const line =
+    `${scenario}: expected ${total}, found ${found}, missing ${total - found}, duplicated ${duplicated}` +
+    ` (proxy ${proxy.found}/${proxy.duplicated}, Tempo by id ${byId.found}/${byId.duplicated}, search ${search.found}/${search.duplicated}; found/duplicated)`;
+  report.push(line);
+  process.stdout.write(`${line}\n`);
+  assert.equal(total - found, 0, `${line}\n${detail.slice(0, 5).join('\n')}`);
+  assert.equal(duplicated, 0, `${line}\n${detail.slice(0, 5).join('\n')}`);
+}
