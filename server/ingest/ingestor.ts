@@ -20,7 +20,7 @@ export interface IngestorHooks {
    * The change needs rebuilding from its REST history: an event named a change this sidecar holds
    * no state for (and it is not the change's first), or the stream looked wrong. Returns true when a
    * rebuild is scheduled; `event`, if given, is then left to the rebuild (its history includes it)
-   * and handed back through applyLive(event, { rebuilt: false }) if the rebuild fails.
+   * and handed back through applyLive(event, { mayRebuild: false }) after it (skipped if covered).
    */
   requestRebuild?: (changeNumber: number, event?: ChangeEvent) => boolean;
   /** A change was rebuilt from this history. */
