@@ -2,10 +2,12 @@ import type { Config } from './config/config.ts';
 import { tempoHeaders } from './config/config.ts';
 import { OutboxDrainer } from './export/outbox-drainer.ts';
 import { TempoExporter } from './export/tempo-exporter.ts';
-import { GerritRest } from './gerrit/rest-client.ts';
+import { GerritRest, isChangeGone, restFailureReason } from './gerrit/rest-client.ts';
 import { GerritStream } from './gerrit/ssh-stream.ts';
 import { parseStreamEventLine, type ChangeEvent } from './gerrit/stream-events.ts';
+import { ChangeRebuilds, retryDelayMs } from './ingest/change-rebuilds.ts';
 import { Ingestor } from './ingest/ingestor.ts';
+import { LiveActivity } from './ingest/live-activity.ts';
 import { Reconciler } from './ingest/reconciler.ts';
 import { RebuiltFacts } from './ingest/rebuilt-facts.ts';
 import { settleServerId } from './config/server-identity.ts';
@@ -20,11 +22,22 @@ import { ChangeIndexBuilder } from './query/change-index-builder.ts';
 import { TempoReader } from './query/tempo-reader.ts';
 
 // Wires the parts of a running sidecar: store, mapper, ingestor, exporter, and (when configured)
-// the Gerrit stream and the REST reconciler. Live lines that arrive while a reconcile runs are
-// held and applied after it, so a rebuilt change is never overwritten by an older snapshot.
+// the Gerrit stream and the REST reconciler. Nothing slow stands in front of the stream: a change
+// rebuilt from REST holds back only its own live events (ChangeRebuilds), and the reconcile walk
+// holds back none; it leaves a change the stream moved on during a page's read to a rebuild of its
+// own (LiveActivity), so no change is set back to an older snapshot.
 
 /** How often abandoned changes are checked for a final abandon, at most (a short abandonFinalAfterMs checks more often). */
 const ABANDON_SWEEP_MS = 60_000;
+/** Meta key: the changes waiting for a rebuild from REST, rebuilt again after a restart. */
+const PENDING_REBUILDS_KEY = 'pending_rebuilds';
+
+/** Something that keeps the sidecar from doing all of its job, though it runs (see /ready). */
+export interface Degradation {
+  reason: 'reconcile_failing' | 'rebuilds_failing';
+  message: string;
+  sinceMs: number;
+}
 
 export class Sidecar {
   readonly config: Config;
@@ -43,13 +56,15 @@ export class Sidecar {
   readonly reviewLoads: ReviewLoadService;
   readonly reconciler: Reconciler | undefined;
   stream: GerritStream | undefined;
+  /** Rebuilds of single changes beside the stream; undefined without gerrit.http. */
+  readonly rebuilds: ChangeRebuilds | undefined;
   private reconciling: Promise<void> | undefined;
   private reconcileAgain = false;
-  /** Live input held while a rebuild from REST runs (see holding()). */
-  private held: ({ line: string } | { event: ChangeEvent })[] | undefined;
-  private holds = 0;
+  private reconcileFailures = 0;
+  private reconcileFailingSinceMs: number | undefined;
+  private reconcileRetry: NodeJS.Timeout | undefined;
   private readonly rebuilt = new RebuiltFacts();
-  private readonly rebuilding = new Set<number>();
+  private readonly activity = new LiveActivity();
   private pauseTimer: NodeJS.Timeout | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   lastReconcileError: string | undefined;
@@ -134,6 +149,27 @@ export class Sidecar {
         config.gerrit.pageSize,
         config.gerrit.http.url,
       );
+      const reconciler = this.reconciler;
+      this.rebuilds = new ChangeRebuilds(
+        {
+          maxHeldPerChange: config.gerrit.maxHeldEventsPerChange,
+          maxHeld: config.gerrit.maxHeldEvents,
+          retryInitialMs: config.gerrit.reconcileRetryInitialMs,
+          retryMaxMs: config.gerrit.reconcileRetryMaxMs,
+        },
+        {
+          rebuild: async (n) => {
+            const spans = await reconciler.reconcileChange(n);
+            this.log.info({ change: n, newSpans: spans }, 'Rebuilt a change from its Gerrit history');
+          },
+          apply: (event, trigger) => this.applyEvent(event, { mayRebuild: !trigger }),
+          retryable: (err) => !isChangeGone(err),
+          reason: restFailureReason,
+          persist: (numbers) => this.store.setMeta(PENDING_REBUILDS_KEY, JSON.stringify(numbers)),
+          metrics,
+          log,
+        },
+      );
     }
     this.metrics.openChanges.set(this.store.countOpenChanges());
   }
@@ -170,6 +206,7 @@ export class Sidecar {
       if (!this.reconciler) {
         this.log.warn('gerrit.http is not configured: events missed while disconnected cannot be reconciled');
       }
+      this.resumePendingRebuilds();
       this.stream = new GerritStream(ssh, this.log, this.metrics, {
         onLine: (line) => this.onLine(line),
         onConnected: () => this.requestReconcile('connected'),
@@ -190,6 +227,8 @@ export class Sidecar {
   async stop(): Promise<void> {
     clearInterval(this.pauseTimer);
     clearInterval(this.sweepTimer);
+    clearTimeout(this.reconcileRetry);
+    this.rebuilds?.stop();
     await this.changeIndex.stop();
     await this.stream?.stop();
     await this.reconciling?.catch(() => undefined);
@@ -197,110 +236,89 @@ export class Sidecar {
     this.store.close();
   }
 
-  private onLine(line: string): void {
-    if (this.held) {
-      this.held.push({ line });
-      return;
+  /** Changes a stopped sidecar was rebuilding: their held events are gone, their history is not. */
+  private resumePendingRebuilds(): void {
+    const saved = this.store.getMeta(PENDING_REBUILDS_KEY);
+    const numbers = saved ? (JSON.parse(saved) as number[]) : [];
+    if (numbers.length > 0 && this.rebuilds) {
+      this.log.info(
+        { changes: numbers.length },
+        'Rebuilding the changes a previous run was rebuilding when it stopped',
+      );
+      numbers.forEach((n) => this.rebuilds?.request(n));
     }
-    this.applyLine(line);
-    this.metrics.openChanges.set(this.store.countOpenChanges());
   }
 
-  /** Applies one stream line, unless a recent rebuild already covered the event it reports. */
-  private applyLine(line: string): boolean {
+  private onLine(line: string): void {
     const trimmed = line.trim();
     if (trimmed === '') {
-      return false;
+      return;
     }
     const parsed = parseStreamEventLine(trimmed);
-    if (parsed.kind === 'change' && this.rebuilt.consume(parsed.event)) {
+    if (parsed.kind === 'change' && this.rebuilds?.has(parsed.event.change.number)) {
+      // Its change is being rebuilt from REST: this event waits for that; the others flow on.
       this.metrics.events.inc({ type: parsed.event.type });
-      this.metrics.liveEventsCoveredByRebuild.inc();
-      return true;
+      this.rebuilds.hold(parsed.event);
+      return;
+    }
+    if (parsed.kind === 'change' && this.coveredByRebuild(parsed.event)) {
+      this.metrics.events.inc({ type: parsed.event.type });
+      return;
+    }
+    if (parsed.kind === 'change') {
+      this.activity.touch(parsed.event.change.number);
     }
     this.ingestor.handleParsed(parsed, trimmed);
-    return false;
-  }
-
-  /**
-   * Runs a rebuild from REST while live input is held. When the last running rebuild ends, held
-   * input is applied, except live events the rebuilt histories already contain.
-   */
-  private async holding<T>(work: () => Promise<T>): Promise<T> {
-    this.holds += 1;
-    this.held ??= [];
-    try {
-      return await work();
-    } finally {
-      this.holds -= 1;
-      if (this.holds === 0) {
-        this.release();
-      }
-    }
-  }
-
-  private release(): void {
-    const held = this.held ?? [];
-    this.held = undefined;
-    let covered = 0;
-    for (const item of held) {
-      const again = this.currentHold();
-      if (again) {
-        // Applying an event started another rebuild: the rest waits for that one too.
-        again.push(item);
-        continue;
-      }
-      if ('event' in item) {
-        if (this.rebuilt.consume(item.event)) {
-          covered += 1;
-        } else {
-          this.ingestor.applyLive(item.event, { mayRebuild: false });
-        }
-      } else if (this.applyLine(item.line)) {
-        covered += 1;
-      }
-    }
-    if (held.length > 0) {
-      this.log.debug({ held: held.length, coveredByRebuild: covered }, 'Applied live events held during a rebuild');
-    }
     this.metrics.openChanges.set(this.store.countOpenChanges());
   }
 
-  /** The input being held now, if a rebuild is running (read fresh: release() may start one). */
-  private currentHold(): ({ line: string } | { event: ChangeEvent })[] | undefined {
-    return this.held;
-  }
-
-  /** Rebuilds one change from REST; see IngestorHooks.requestRebuild. */
-  private rebuildChange(number: number, event?: ChangeEvent): boolean {
-    const reconciler = this.reconciler;
-    if (!reconciler) {
+  /** True (and counted) when a recent rebuild already applied this live event. */
+  private coveredByRebuild(event: ChangeEvent): boolean {
+    if (!this.rebuilt.consume(event)) {
       return false;
     }
-    if (this.rebuilding.has(number)) {
-      if (event) {
-        this.held?.push({ event });
-      }
-      return true;
-    }
-    this.rebuilding.add(number);
-    void this.holding(async () => {
-      if (event) {
-        this.held?.push({ event });
-      }
-      try {
-        const spans = await reconciler.reconcileChange(number);
-        this.log.info({ change: number, newSpans: spans }, 'Rebuilt a change from its Gerrit history');
-      } catch (err) {
-        this.log.warn(
-          { change: number, err: (err as Error).message },
-          'Could not rebuild a change from REST; applying its events as they came',
-        );
-      } finally {
-        this.rebuilding.delete(number);
-      }
-    });
+    this.metrics.liveEventsCoveredByRebuild.inc();
     return true;
+  }
+
+  /** A held event, once its change was rebuilt (or cannot be); see ChangeRebuildParts.apply. */
+  private applyEvent(event: ChangeEvent, options: { mayRebuild: boolean }): void {
+    if (this.coveredByRebuild(event)) {
+      return;
+    }
+    this.activity.touch(event.change.number);
+    this.ingestor.applyLive(event, options);
+    this.metrics.openChanges.set(this.store.countOpenChanges());
+  }
+
+  /** Rebuilds one change from REST beside the stream; see IngestorHooks.requestRebuild. */
+  private rebuildChange(number: number, event?: ChangeEvent): boolean {
+    if (!this.rebuilds) {
+      return false;
+    }
+    this.rebuilds.request(number, event);
+    return true;
+  }
+
+  /** What keeps the sidecar from doing all of its job (it still follows Gerrit and exports). */
+  degradations(): Degradation[] {
+    const out: Degradation[] = [];
+    if (this.reconcileFailingSinceMs !== undefined) {
+      out.push({
+        reason: 'reconcile_failing',
+        message: `the reconcile from Gerrit REST failed ${this.reconcileFailures} time(s) in a row, retrying with backoff: ${this.lastReconcileError ?? 'unknown error'}`,
+        sinceMs: this.reconcileFailingSinceMs,
+      });
+    }
+    const rebuilds = this.rebuilds?.status();
+    if (rebuilds && rebuilds.failing > 0) {
+      out.push({
+        reason: 'rebuilds_failing',
+        message: `${rebuilds.failing} change(s) cannot be rebuilt from Gerrit REST (${rebuilds.heldEvents} live event(s) wait for them), retrying with backoff: ${rebuilds.lastError ?? 'unknown error'}`,
+        sinceMs: rebuilds.failingSinceMs ?? Date.now(),
+      });
+    }
+    return out;
   }
 
   /** Reconciles from the watermark; concurrent requests coalesce into one more pass. */
@@ -347,28 +365,60 @@ export class Sidecar {
     }
     const since = watermark - this.config.gerrit.reconcileOverlapSeconds * 1000;
     const started = Date.now();
-    await this.holding(async () => {
-      try {
-        const visited = new Set<number>();
-        const result = await reconciler.walk(since, Date.now() + 60_000, { visited });
-        const deleted = await reconciler.closeDeletedChanges(visited);
-        this.lastReconcileError = undefined;
-        this.log.info(
-          {
-            reason,
-            since: new Date(since).toISOString(),
-            changes: result.changes,
-            newSpans: result.spans,
-            deletedChanges: deleted,
-            ms: Date.now() - started,
-          },
-          'Reconciled from Gerrit',
-        );
-      } catch (err) {
-        this.lastReconcileError = (err as Error).message;
-        this.log.warn({ reason, err: (err as Error).message }, 'Reconcile failed; retrying in 30 s');
-        setTimeout(() => this.requestReconcile('retry'), 30_000).unref();
+    clearTimeout(this.reconcileRetry);
+    try {
+      const visited = new Set<number>();
+      let skipped = 0;
+      const result = await reconciler.walk(since, Date.now() + 60_000, {
+        visited,
+        beginRead: () => {
+          // A change being rebuilt on its own is left to that rebuild (asked to read once more).
+          const read = this.activity.beginRead();
+          return { touched: (n) => read.touched(n) || this.rebuilds?.has(n) === true, end: () => read.end() };
+        },
+        onSkipped: (n) => {
+          skipped += 1;
+          this.rebuilds?.request(n);
+        },
+      });
+      const deleted = await reconciler.closeDeletedChanges(visited);
+      if (this.reconcileFailures > 0) {
+        this.log.info({ failures: this.reconcileFailures }, 'The reconcile succeeds again');
       }
-    });
+      this.lastReconcileError = undefined;
+      this.reconcileFailures = 0;
+      this.reconcileFailingSinceMs = undefined;
+      this.metrics.reconcileFailing.set(0);
+      this.log.info(
+        {
+          reason,
+          since: new Date(since).toISOString(),
+          changes: result.changes,
+          newSpans: result.spans,
+          changedDuringRead: skipped,
+          deletedChanges: deleted,
+          ms: Date.now() - started,
+        },
+        'Reconciled from Gerrit',
+      );
+    } catch (err) {
+      const error = err as Error;
+      this.lastReconcileError = error.message;
+      this.reconcileFailures += 1;
+      this.reconcileFailingSinceMs ??= started;
+      this.metrics.reconcileFailing.set(1);
+      this.metrics.reconcileFailures.inc({ kind: 'walk', reason: restFailureReason(error) });
+      const delayMs = retryDelayMs(
+        this.reconcileFailures,
+        this.config.gerrit.reconcileRetryInitialMs,
+        this.config.gerrit.reconcileRetryMaxMs,
+      );
+      this.log.warn(
+        { reason, err: error.message, failures: this.reconcileFailures, retryInMs: delayMs },
+        'Reconcile failed; the stream goes on; retrying',
+      );
+      this.reconcileRetry = setTimeout(() => this.requestReconcile('retry'), delayMs);
+      this.reconcileRetry.unref();
+    }
   }
 }

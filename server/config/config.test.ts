@@ -51,6 +51,30 @@ describe('loadConfig', () => {
     assert.equal(c.serverId, 'review.example.org', 'defaults to the canonical URL host');
   });
 
+  it('bounds the live events held for changes being rebuilt, and retries failed reads with backoff', () => {
+    const defaults = loadConfig({ env: {} }).gerrit;
+    assert.deepEqual(
+      [
+        defaults.maxHeldEventsPerChange,
+        defaults.maxHeldEvents,
+        defaults.reconcileRetryInitialMs,
+        defaults.reconcileRetryMaxMs,
+      ],
+      [1_000, 20_000, 5_000, 300_000],
+    );
+    const set = loadConfig({
+      env: {
+        REVIEWTRACE_GERRIT__MAX_HELD_EVENTS_PER_CHANGE: '50',
+        REVIEWTRACE_GERRIT__RECONCILE_RETRY_MAX_MS: '60000',
+      },
+    }).gerrit;
+    assert.deepEqual([set.maxHeldEventsPerChange, set.reconcileRetryMaxMs], [50, 60_000]);
+    assert.match(
+      problems(() => loadConfig({ env: { REVIEWTRACE_GERRIT__MAX_HELD_EVENTS: '0' } }))[0],
+      /^gerrit\.maxHeldEvents/,
+    );
+  });
+
   it('names the bad key, the expected value and the environment variable', () => {
     const p = problems(() =>
       loadConfig({ env: { REVIEWTRACE_EXPORT__BATCH_SPANS: 'lots', REVIEWTRACE_TEMPO__OTLP_ENDPOINT: 'not a url' } }),

@@ -74,9 +74,23 @@ const gerritSchema = z
     reconcileOverlapSeconds: z.number().int().min(0).default(300),
     /** Changes fetched per REST page. */
     pageSize: z.number().int().min(1).max(500).default(100),
+    /** Live events held for one change while it is rebuilt from REST (the other changes flow on). */
+    maxHeldEventsPerChange: z.number().int().min(1).default(1_000),
+    /** Live events held for all changes being rebuilt together. */
+    maxHeldEvents: z.number().int().min(1).default(20_000),
+    /** First retry of a failed reconcile or change rebuild; the delay doubles up to reconcileRetryMaxMs. */
+    reconcileRetryInitialMs: duration.default(5_000),
+    reconcileRetryMaxMs: duration.default(300_000),
   })
   .strict()
-  .default({ reconcileOverlapSeconds: 300, pageSize: 100 });
+  .default({
+    reconcileOverlapSeconds: 300,
+    pageSize: 100,
+    maxHeldEventsPerChange: 1_000,
+    maxHeldEvents: 20_000,
+    reconcileRetryInitialMs: 5_000,
+    reconcileRetryMaxMs: 300_000,
+  });
 
 const tempoSchema = z
   .object({

@@ -70,11 +70,33 @@ export const HISTORY_OPTIONS = ['ALL_REVISIONS', 'MESSAGES', 'DETAILED_ACCOUNTS'
 
 export class GerritRestError extends Error {
   readonly status: number | undefined;
-  constructor(message: string, status?: number) {
+  /** No answer within gerrit.http.timeoutMs. */
+  readonly timedOut: boolean;
+  constructor(message: string, status?: number, timedOut = false) {
     super(message);
     this.name = 'GerritRestError';
     this.status = status;
+    this.timedOut = timedOut;
   }
+}
+
+/** Why a REST read failed, as a metric label: timeout, unreachable, http_4xx, http_5xx or other. */
+export function restFailureReason(err: Error): string {
+  if (!(err instanceof GerritRestError)) {
+    return 'other';
+  }
+  if (err.timedOut) {
+    return 'timeout';
+  }
+  if (err.status === undefined) {
+    return 'unreachable';
+  }
+  return err.status >= 500 ? 'http_5xx' : 'http_4xx';
+}
+
+/** A change Gerrit answers 404 for is gone (or hidden from this account): reading it again cannot help. */
+export function isChangeGone(err: Error): boolean {
+  return err instanceof GerritRestError && err.status === 404;
 }
 
 /** Gerrit's timestamps ("2026-11-21 10:59:00.123000000", UTC) to epoch ms. */
@@ -119,9 +141,27 @@ export class GerritRest {
       response = await fetch(url, { headers, signal: AbortSignal.timeout(this.options.timeoutMs) });
     } catch (err) {
       const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : (err as Error).message;
-      throw new GerritRestError(`cannot reach Gerrit's REST API at ${this.base} (gerrit.http.url): ${cause}`);
+      const timedOut = err instanceof Error && err.name === 'TimeoutError';
+      throw new GerritRestError(
+        timedOut
+          ? `Gerrit's REST API at ${this.base} (gerrit.http.url) did not answer GET ${path} within ${this.options.timeoutMs} ms (gerrit.http.timeoutMs)`
+          : `cannot reach Gerrit's REST API at ${this.base} (gerrit.http.url): ${cause}`,
+        undefined,
+        timedOut,
+      );
     }
-    const text = await response.text();
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (err) {
+      // The answer began but stopped (the same timeout covers the body).
+      const timedOut = err instanceof Error && err.name === 'TimeoutError';
+      throw new GerritRestError(
+        `Gerrit's REST API broke off its answer to GET ${path}: ${(err as Error).message}`,
+        undefined,
+        timedOut,
+      );
+    }
     if (!response.ok) {
       const hint =
         response.status === 401 || response.status === 403

@@ -3,9 +3,9 @@ import { timingSafeEqual } from 'node:crypto';
 import type { ApiError, ApiErrorCode, SidecarStatus } from '../../src/review-model/code-review-api.ts';
 import type { Sidecar } from '../sidecar.ts';
 
-// /health (the process is up), /ready (it can do its job), /metrics (Prometheus), and the query API
-// under /api/, which requires the token the Grafana app's proxy route sends. The token is compared
-// in constant time and never logged.
+// /health (the process is up), /ready (it can do its job; a ready answer lists what degrades it),
+// /metrics (Prometheus), and the query API under /api/, which requires the token the Grafana app's
+// proxy route sends. The token is compared in constant time and never logged.
 
 export type ApiHandler = (req: IncomingMessage, url: URL, res: ServerResponse) => Promise<boolean>;
 
@@ -50,7 +50,18 @@ export function readiness(sidecar: Sidecar): SidecarStatus {
     deadLetters: sidecar.store.deadLetterCount(),
     watermark: watermark === undefined ? undefined : new Date(watermark).toISOString(),
     changeIndex: sidecar.changeIndex.status(),
+    degraded: sidecar.degradations().map((d) => ({
+      reason: d.reason,
+      message: d.message,
+      since: new Date(d.sinceMs).toISOString(),
+    })),
+    rebuilds: rebuildCounts(sidecar),
   };
+}
+
+function rebuildCounts(sidecar: Sidecar): SidecarStatus['rebuilds'] {
+  const status = sidecar.rebuilds?.status();
+  return status && { changes: status.changes, failing: status.failing, heldEvents: status.heldEvents };
 }
 
 export function startHttpServer(sidecar: Sidecar, api?: ApiHandler): Promise<Server> {

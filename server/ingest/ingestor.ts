@@ -1,6 +1,6 @@
 import { Attr, SpanName } from '../../src/review-model/span-schema.ts';
 import { malformedLogKey, type ChangeEvent, type ParseResult } from '../gerrit/stream-events.ts';
-import type { ChangeMapper, OpenChange } from '../mapping/change-mapper.ts';
+import { appliedState, type ChangeMapper, type OpenChange } from '../mapping/change-mapper.ts';
 import type { SpanRecord } from '../mapping/span-record.ts';
 import type { Logger } from '../observability/logger.ts';
 import { RateLimitedLog } from '../observability/logger.ts';
@@ -20,7 +20,7 @@ export interface IngestorHooks {
    * The change needs rebuilding from its REST history: an event named a change this sidecar holds
    * no state for (and it is not the change's first), or the stream looked wrong. Returns true when a
    * rebuild is scheduled; `event`, if given, is then left to the rebuild (its history includes it)
-   * and handed back through applyLive(event, { rebuilt: false }) if the rebuild fails.
+   * and handed back through applyLive(event, { mayRebuild: false }) after it (skipped if covered).
    */
   requestRebuild?: (changeNumber: number, event?: ChangeEvent) => boolean;
   /** A change was rebuilt from this history. */
@@ -94,15 +94,30 @@ export class Ingestor {
     const number = event.change.number;
     const known = this.store.getChange(number);
     const isFirst = event.type === 'patchset-created' && event.patchSet?.number === 1;
+    const applied = known ? appliedState(known, event) : 'new';
     // Without its history the change's ordinals and intervals would be wrong; and a figure's time
     // (first review, ready, merge, abandon) is taken from Gerrit's record, whose time for the same
     // fact can be a second earlier than the stream's: the rebuild from REST covers this event too.
-    const rebuild = known ? this.mapper.definesFigure(known, event) : !isFirst;
+    // So it does an event older than the facts the change remembers: only the history can tell
+    // whether it was applied already.
+    const rebuild = known
+      ? applied === 'unknown' || (applied === 'new' && this.mapper.definesFigure(known, event))
+      : !isFirst;
     if (rebuild && options.mayRebuild !== false && this.hooks.requestRebuild?.(number, event)) {
       this.store.advanceWatermark(event.timeMs);
       return;
     }
     const result = this.mapper.applyEvent(known, event);
+    if (result.alreadyApplied) {
+      // The same line again (a replay, an events-log playback): applied twice, its spans would get
+      // new ordinals, hence new ids.
+      this.metrics.eventsAlreadyApplied.inc();
+      this.log.debug({ change: number, type: event.type, timeMs: event.timeMs }, 'Skipped an event applied already');
+      if (result.needsRebuild) {
+        this.hooks.requestRebuild?.(number);
+      }
+      return;
+    }
     this.log.debug(
       { change: number, type: event.type, timeMs: event.timeMs, spans: result.spans.length },
       'Applied a live event',

@@ -3,6 +3,7 @@ import { gerritQueryTime, parseGerritTimestamp, type GerritRest, type RestChange
 import type { Logger } from '../observability/logger.ts';
 import type { IngestStore } from '../store/ingest-store.ts';
 import type { Ingestor } from './ingestor.ts';
+import type { OpenRead } from './live-activity.ts';
 
 // Rebuilds changes from Gerrit's REST history: after a (re)connect and on dropped-output from the
 // watermark minus an overlap, and for `backfill --since`. Changes are walked newest-updated first
@@ -73,6 +74,12 @@ export class Reconciler {
       signal?: AbortSignal;
       /** Collects the numbers of the changes visited. */
       visited?: Set<number>;
+      /**
+       * The live stream's activity during each page's read (see LiveActivity): a change it touched
+       * meanwhile is not set back to the page's older history but handed to `onSkipped`.
+       */
+      beginRead?: () => OpenRead;
+      onSkipped?: (changeNumber: number) => void;
     } = {},
   ): Promise<WalkCursor> {
     let cursor: WalkCursor = { sinceMs, untilMs, cursorMs: untilMs, skip: 0, changes: 0, spans: 0 };
@@ -105,11 +112,21 @@ export class Reconciler {
         break;
       }
       const query = `since:"${gerritQueryTime(cursor.sinceMs)}" before:"${gerritQueryTime(cursor.cursorMs)}"`;
-      const page = await this.rest.queryChanges(query, cursor.skip, this.pageSize);
-      for (const rc of page) {
-        cursor.spans += this.rebuild(rc);
-        cursor.changes += 1;
-        options.visited?.add(rc._number);
+      const read = options.beginRead?.();
+      let page: RestChange[];
+      try {
+        page = await this.rest.queryChanges(query, cursor.skip, this.pageSize);
+        for (const rc of page) {
+          if (read?.touched(rc._number)) {
+            options.onSkipped?.(rc._number);
+          } else {
+            cursor.spans += this.rebuild(rc);
+          }
+          cursor.changes += 1;
+          options.visited?.add(rc._number);
+        }
+      } finally {
+        read?.end();
       }
       const oldest = Math.floor((parseGerritTimestamp(page[page.length - 1]?.updated) ?? cursor.sinceMs) / 1000) * 1000;
       const more = page.length > 0 && page[page.length - 1]._more_changes === true;

@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Attr, SpanName } from '../../src/review-model/span-schema.ts';
 import { parseStreamEvent, type ChangeEvent } from '../gerrit/stream-events.ts';
-import { ChangeMapper, changeAttributes, reviveOpenChange, type OpenChange } from './change-mapper.ts';
+import {
+  APPLIED_KEEP,
+  ChangeMapper,
+  appliedState,
+  changeAttributes,
+  reviveOpenChange,
+  type OpenChange,
+} from './change-mapper.ts';
 import { spanIdFor, traceIdFor, traceKey } from './span-ids.ts';
 import type { SpanRecord } from './span-record.ts';
 
@@ -558,5 +565,85 @@ describe('ChangeMapper', () => {
     }
     assert.deepEqual(Object.keys(state.reviewers).sort(), [...names].sort());
     assert.deepEqual(Object.keys(state.pendingReviews).sort(), [...names].sort());
+  });
+
+  it('applies a line delivered twice once: the second gives no span and leaves the state as it was', () => {
+    const m = mapper();
+    const events = story().slice(0, 5);
+    let state: OpenChange | undefined;
+    const spans: SpanRecord[] = [];
+    for (const e of events) {
+      const first = m.applyEvent(state, e);
+      spans.push(...first.spans);
+      // As the store keeps it, then the same line again (a replay, an events-log playback).
+      const stored = JSON.stringify(first.change);
+      const again = m.applyEvent(reviveOpenChange(JSON.parse(stored)), e);
+      assert.equal(again.alreadyApplied, true, `${e.type} recognised`);
+      assert.deepEqual(again.spans, []);
+      assert.equal(JSON.stringify(again.change), stored, `${e.type}: state unchanged`);
+      state = first.change;
+    }
+    assert.deepEqual(
+      spans.map((x) => x.spanId),
+      run(events).spans.map((x) => x.spanId),
+    );
+  });
+
+  it('asks for a rebuild on a repeated reviewer-added: Gerrit repeats the last of a batch in every event', () => {
+    const m = mapper();
+    const [created, added] = story();
+    const state = m.applyEvent(m.applyEvent(undefined, created).change, added).change;
+    const repeat = m.applyEvent(state, added);
+    assert.deepEqual([repeat.alreadyApplied, repeat.needsRebuild, repeat.spans.length], [true, true, 0]);
+  });
+
+  it('keeps distinct comments of one reviewer in one second, and matches the REST copy a second earlier', () => {
+    const m = mapper();
+    const comment = (text: string, at: number) =>
+      ev({
+        type: 'comment-added',
+        change: changeJson(),
+        patchSet: ps(1, T),
+        author: acct('alice'),
+        approvals: [],
+        comment: text,
+        eventCreatedOn: at / 1000,
+      });
+    let state = m.applyEvent(undefined, story()[0]).change;
+    assert.ok(state);
+    const first = m.applyEvent(state, comment('Patch Set 1:\n\nlooks odd', T + MIN));
+    state = first.change;
+    assert.ok(state);
+    const other = m.applyEvent(state, comment('Patch Set 1:\n\nand this too', T + MIN));
+    assert.equal(other.spans.length, 1, 'another text is another comment');
+    assert.ok(other.change);
+    assert.equal(appliedState(other.change, comment('Patch Set 1:\n\nlooks odd', T + MIN + S)), 'applied');
+    assert.equal(appliedState(other.change, comment('Patch Set 1:\n\nlooks odd', T + MIN + 3 * S)), 'new');
+  });
+
+  it('says `unknown` for an event older than the facts it remembers, and for state stored before it remembered any', () => {
+    const m = mapper();
+    const comment = (n: number) =>
+      ev({
+        type: 'comment-added',
+        change: changeJson(),
+        patchSet: ps(1, T),
+        author: acct('alice'),
+        approvals: [],
+        comment: `note ${n}`,
+        eventCreatedOn: (T + n * MIN) / 1000,
+      });
+    let state = m.applyEvent(undefined, story()[0]).change;
+    for (let n = 1; n <= APPLIED_KEEP + 5; n += 1) {
+      state = m.applyEvent(state, comment(n)).change;
+    }
+    assert.ok(state);
+    assert.equal(state.applied?.length, APPLIED_KEEP);
+    assert.equal(appliedState(state, comment(1)), 'unknown', 'forgotten: cannot tell');
+    assert.equal(appliedState(state, comment(APPLIED_KEEP + 5)), 'applied');
+    assert.equal(appliedState(state, comment(APPLIED_KEEP + 6)), 'new');
+    const { applied: _applied, appliedFromMs: _from, ...legacy } = state;
+    assert.equal(appliedState(legacy, comment(3)), 'unknown');
+    assert.equal(appliedState(legacy, comment(APPLIED_KEEP + 9)), 'new');
   });
 });

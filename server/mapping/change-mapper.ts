@@ -1,6 +1,7 @@
 import { Attr, ChangeState, PipelineResult, ReviewOutcome, SpanName } from '../../src/review-model/span-schema.ts';
 import { parseReviewMessageHeader } from '../gerrit/review-message.ts';
 import type { Account, Approval, ChangeEvent, PatchSetRef } from '../gerrit/stream-events.ts';
+import { hash } from 'node:crypto';
 import { spanIdFor, traceIdFor, traceKey } from './span-ids.ts';
 import type { AttributeValue, SpanRecord, SpanStatus } from './span-record.ts';
 
@@ -112,6 +113,15 @@ export interface OpenChange {
   /** The change was first seen after it started (no history): the time of that first event. */
   firstSeenMs?: number;
   commentCount: number;
+  /**
+   * The latest events applied to this change, as [Gerrit time, factKey()], at most APPLIED_KEEP:
+   * the same line delivered again (a replay, an events-log playback) is recognised by it and changes
+   * nothing (span ids of open changes come from ordinals: applied twice, a fact would get new ids).
+   * Absent in state stored by versions before it.
+   */
+  applied?: Array<[number, string]>;
+  /** Events before this time may have been applied and no longer be listed in `applied`. */
+  appliedFromMs?: number;
   /** How many spans of each keyed kind this change has produced (see ordinal()). */
   ordinals: Record<string, number>;
   lastEventMs: number;
@@ -126,9 +136,18 @@ export interface ApplyResult {
   spans: SpanRecord[];
   /** The event looked wrong (see reviewer-added): the change should be rebuilt from its history. */
   needsRebuild?: boolean;
+  /** The change had already applied this event (see OpenChange.applied): nothing was done. */
+  alreadyApplied?: boolean;
 }
 
+/** Whether a change applied an event already: `unknown` when it is older than what the change remembers. */
+export type AppliedState = 'new' | 'applied' | 'unknown';
+
 const INSTANT_MS = 1;
+/** Events remembered per open change (OpenChange.applied); a replay of an older one is `unknown`. */
+export const APPLIED_KEEP = 64;
+/** The stream's time for a fact can be a second later than REST history's. */
+const FACT_SKEW_MS = 1000;
 const NO_VOTES: readonly Approval[] = Object.freeze([]);
 /** Changes whose ids are cached (open ones: closing evicts); more than are usually open at once. */
 const ID_CACHE_SIZE = 20_000;
@@ -235,9 +254,19 @@ export class ChangeMapper {
     }
   }
 
-  /** Applies one event. `change` is the stored state (undefined if the change is not open here). */
+  /**
+   * Applies one event. `change` is the stored state (undefined if the change is not open here). An
+   * event the change already applied (appliedState) gives no span and leaves the state as it was.
+   */
   applyEvent(change: OpenChange | undefined, event: ChangeEvent): ApplyResult {
+    const key = factKey(event);
+    if (change && findApplied(change, event, key)) {
+      // Gerrit can name the last of several added reviewers in every event of the batch: the
+      // repeats look like a replay, and only the change's history says who was added.
+      return { change, spans: [], alreadyApplied: true, needsRebuild: event.type === 'reviewer-added' };
+    }
     const c = change ?? this.startChange(event);
+    rememberApplied(c, event.timeMs, key);
     // An event long after an abandon shows (by Gerrit's clock) that the abandon was final.
     const finalSpans = this.finalizeAbandoned(c, event.timeMs);
     if (event.type === 'change-restored' && c.rootWritten) {
@@ -443,6 +472,7 @@ export class ChangeMapper {
       openedPatchSets: keyedRecord(),
       ...(fromStart ? {} : { firstSeenMs: event.timeMs }),
       commentCount: 0,
+      applied: [],
       ordinals: keyedRecord(),
       lastEventMs: event.timeMs,
     };
@@ -660,6 +690,60 @@ export class ChangeMapper {
     // Kept, the ids of closed changes would fill the cache with every change ever seen: most of
     // the mapper's long-lived memory in bench:ingest. A restore hashes them again.
     this.idCache.delete(c.number);
+  }
+}
+
+/**
+ * Whether `c` applied `event` already: `applied` when it remembers the same fact (factKey) at most
+ * a second apart, `unknown` when the event is older than what it remembers (or it was stored by a
+ * version that remembered nothing), else `new`.
+ */
+export function appliedState(c: OpenChange, event: ChangeEvent): AppliedState {
+  if (findApplied(c, event, factKey(event))) {
+    return 'applied';
+  }
+  const from = c.applied === undefined ? c.lastEventMs + FACT_SKEW_MS + 1 : (c.appliedFromMs ?? -Infinity);
+  return event.timeMs < from ? 'unknown' : 'new';
+}
+
+/**
+ * The fact an event reports (eventFingerprint), with a comment's text, as 16 hex characters. The
+ * same for a line and its replay, and for a stream event and its REST history (whose time may be a
+ * second earlier, hence matched apart from the time); two reviews by one account on one patch set
+ * with the same votes differ by their text.
+ */
+export function factKey(event: ChangeEvent): string {
+  const text = event.type === 'comment-added' ? event.comment.trim() : '';
+  return hash('sha256', `${eventFingerprint(event)}\0${text}`, 'hex').slice(0, 16);
+}
+
+function findApplied(c: OpenChange, event: ChangeEvent, key: string): boolean {
+  for (const [timeMs, k] of c.applied ?? []) {
+    if (k === key && Math.abs(timeMs - event.timeMs) <= FACT_SKEW_MS) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/** Adds a fact to OpenChange.applied, forgetting the oldest beyond APPLIED_KEEP. */
+function rememberApplied(c: OpenChange, timeMs: number, key: string): void {
+  if (c.applied === undefined) {
+    // State from a version that remembered nothing: what came before is unknown.
+    c.applied = [];
+    c.appliedFromMs = c.lastEventMs + FACT_SKEW_MS + 1;
+  }
+  c.applied.push([timeMs, key]);
+  if (c.applied.length > APPLIED_KEEP) {
+    let oldest = 0;
+    for (let i = 1; i < c.applied.length; i += 1) {
+      if (c.applied[i][0] < c.applied[oldest][0]) {
+        oldest = i;
+      }
+    }
+    const [forgotten] = c.applied.splice(oldest, 1);
+    // A replay of the forgotten fact may carry a time a second later.
+    c.appliedFromMs = Math.max(c.appliedFromMs ?? -Infinity, forgotten[0] + FACT_SKEW_MS + 1);
   }
 }
 

@@ -91,6 +91,38 @@ export class SidecarMetrics {
     help: 'Live events skipped because a rebuild from REST history had just applied them.',
     registers: [this.registry],
   });
+  readonly eventsAlreadyApplied = new Counter({
+    name: 'reviewtrace_events_already_applied_total',
+    help: 'Live events an open change had already applied (a line delivered again: a replay, an events-log playback), skipped.',
+    registers: [this.registry],
+  });
+  readonly heldEvents = new Gauge({
+    name: 'reviewtrace_held_events',
+    help: 'Live events waiting for the rebuild of their change from Gerrit REST (the other changes flow on).',
+    registers: [this.registry],
+  });
+  readonly heldEventsDropped = new Counter({
+    name: 'reviewtrace_held_events_dropped_total',
+    help: 'Live events not held because a bound was hit (change_limit, total_limit); their change is rebuilt from REST again.',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  readonly changesAwaitingRebuild = new Gauge({
+    name: 'reviewtrace_changes_awaiting_rebuild',
+    help: 'Changes waiting for a rebuild from Gerrit REST: being read, or waiting to retry after a failure.',
+    registers: [this.registry],
+  });
+  readonly reconcileFailures = new Counter({
+    name: 'reviewtrace_reconcile_failures_total',
+    help: 'Failed reads of Gerrit REST history, by kind (walk: the reconcile from the watermark; change: the rebuild of one change) and reason (timeout, unreachable, http_4xx, http_5xx, other).',
+    labelNames: ['kind', 'reason'],
+    registers: [this.registry],
+  });
+  readonly reconcileFailing = new Gauge({
+    name: 'reviewtrace_reconcile_failing',
+    help: '1 while the reconcile from the watermark fails and is being retried with backoff.',
+    registers: [this.registry],
+  });
   readonly reconciledChanges = new Counter({
     name: 'reviewtrace_reconciled_changes_total',
     help: 'Changes rebuilt from Gerrit history (reconcile and backfill).',

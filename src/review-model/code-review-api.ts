@@ -345,6 +345,13 @@ export interface SidecarStatus {
   watermark?: string;
   /** The change index: its state, the share of the rebuild done (0..1) while rebuilding, its rows. */
   changeIndex?: { state: ChangeIndexStatus; rebuildProgress?: number; changes: number };
+  /**
+   * What keeps a ready sidecar from doing all of its job (empty when nothing): a failing reconcile,
+   * changes that cannot be rebuilt from Gerrit REST. Ready stays true: the stream and export go on.
+   */
+  degraded?: { reason: string; message: string; since: string }[];
+  /** Changes waiting for a rebuild from Gerrit REST, and the live events waiting for them. */
+  rebuilds?: { changes: number; failing: number; heldEvents: number };
 }
 
 /** Error body of every non-2xx answer. */
