@@ -8,6 +8,7 @@ import { parseStreamEventLine, type ChangeEvent } from './gerrit/stream-events.t
 import { Ingestor } from './ingest/ingestor.ts';
 import { Reconciler } from './ingest/reconciler.ts';
 import { RebuiltFacts } from './ingest/rebuilt-facts.ts';
+import { StorageRetention } from './ingest/storage-retention.ts';
 import { settleServerId } from './config/server-identity.ts';
 import { ReviewLoadService } from './query/review-load-query.ts';
 import { ServiceMapService } from './query/service-map-query.ts';
@@ -42,6 +43,7 @@ export class Sidecar {
   readonly serviceMaps: ServiceMapService;
   readonly reviewLoads: ReviewLoadService;
   readonly reconciler: Reconciler | undefined;
+  readonly storage: StorageRetention;
   stream: GerritStream | undefined;
   private reconciling: Promise<void> | undefined;
   private reconcileAgain = false;
@@ -97,6 +99,17 @@ export class Sidecar {
       },
       { serviceName: config.serviceName, serverAddress: config.serverId },
     );
+    this.storage = new StorageRetention(
+      this.store,
+      {
+        serverId: config.serverId,
+        abandonedRetentionMs: config.storage.abandonedRetentionDays * 86_400_000,
+        deadLetterMaxSpans: config.storage.deadLetterMaxSpans,
+        deadLetterRetentionMs: config.storage.deadLetterRetentionDays * 86_400_000,
+      },
+      metrics,
+      log,
+    );
     this.drainer = new OutboxDrainer(this.store, this.exporter, config.export, metrics, log);
     this.tempoReader = new TempoReader(config.tempo.queryUrl, tempoHeaders(config), config.tempo.timeoutMs, {
       gzip: config.tempo.queryGzip,
@@ -137,7 +150,7 @@ export class Sidecar {
 
   /**
    * Writes the roots of abandoned changes whose abandon became final (mapping.abandonFinalAfterMs),
-   * now and every minute.
+   * then keeps the database bounded (StorageRetention), now and every minute.
    */
   startAbandonSweep(): void {
     const sweep = () => {
@@ -145,6 +158,11 @@ export class Sidecar {
         this.ingestor.finalizeAbandonedChanges(Date.now());
       } catch (err) {
         this.log.warn({ err: (err as Error).message }, 'Could not write the roots of abandoned changes; retrying');
+      }
+      try {
+        this.storage.sweep(Date.now());
+      } catch (err) {
+        this.log.warn({ err: (err as Error).message }, 'Could not compact or prune the database; retrying');
       }
     };
     sweep();
