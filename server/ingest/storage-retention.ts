@@ -29,6 +29,8 @@ export class StorageRetention {
   private readonly metrics: SidecarMetrics;
   private readonly log: Logger;
   private postponedLogged = false;
+  /** Trace ids of the open changes at the last sweep: most are open at the next one too. */
+  private openTraceIds = new Map<number, string>();
 
   constructor(store: IngestStore, options: StorageRetentionOptions, metrics: SidecarMetrics, log: Logger) {
     this.store = store;
@@ -39,8 +41,12 @@ export class StorageRetention {
 
   /** One pass over the three bounds. `nowMs` is the wall clock (retentions count from Gerrit's times). */
   sweep(nowMs: number): StorageSweep {
-    const open = new Set(this.store.openChangeNumbers().map((n) => traceIdFor(this.options.serverId, n)));
-    const ledger = this.store.compactLedger(open, nowMs);
+    const openTraceIds = new Map<number, string>();
+    for (const number of this.store.openChangeNumbers()) {
+      openTraceIds.set(number, this.openTraceIds.get(number) ?? traceIdFor(this.options.serverId, number));
+    }
+    this.openTraceIds = openTraceIds;
+    const ledger = this.store.compactLedger(new Set(openTraceIds.values()), nowMs);
     this.metrics.ledgerCompactedSpans.inc(ledger.spanRows);
     if (ledger.traces > 0) {
       this.log.debug({ changes: ledger.traces, spanRows: ledger.spanRows }, 'Compacted the ledger of closed changes');
@@ -81,7 +87,7 @@ export class StorageRetention {
       }
     }
 
-    const rows = this.store.ledgerRows();
+    const rows = this.store.ledgerRowCounts();
     this.metrics.ledgerRows.set({ table: 'ledger' }, rows.spanRows);
     this.metrics.ledgerRows.set({ table: 'closed_traces' }, rows.closedTraces);
     this.metrics.deadLetterSpans.set(this.store.deadLetterCount());

@@ -108,12 +108,14 @@ export class IngestStore {
     closedTraceGet: StatementSync;
     closedTraceUpsert: StatementSync;
     closedTraceTotals: StatementSync;
+    closedTraceCount: StatementSync;
     ledgerTraces: StatementSync;
     ledgerOfTrace: StatementSync;
     ledgerDeleteTrace: StatementSync;
     outboxTraces: StatementSync;
     openChangeNumbers: StatementSync;
     abandonedDrop: StatementSync;
+    abandonedCount: StatementSync;
     indexRoot: StatementSync;
     indexSubmit: StatementSync;
     indexedAll: StatementSync;
@@ -198,6 +200,7 @@ export class IngestStore {
         `INSERT INTO closed_traces (trace_id, span_count, first_at_ms, compacted_at_ms, span_ids) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT(trace_id) DO UPDATE SET span_count = excluded.span_count, first_at_ms = excluded.first_at_ms, compacted_at_ms = excluded.compacted_at_ms, span_ids = excluded.span_ids`,
       ),
+      closedTraceCount: this.db.prepare('SELECT COUNT(*) AS n FROM closed_traces'),
       closedTraceTotals: this.db.prepare(
         'SELECT COUNT(*) AS traces, COALESCE(SUM(span_count), 0) AS spans FROM closed_traces',
       ),
@@ -214,6 +217,7 @@ export class IngestStore {
       outboxTraces: this.db.prepare("SELECT DISTINCT json_extract(span, '$.traceId') AS trace_id FROM outbox"),
       // Every change whose trace can still grow by its own course: open, or abandoned and not final.
       openChangeNumbers: this.db.prepare("SELECT number FROM open_changes WHERE status <> 'ABANDONED'"),
+      abandonedCount: this.db.prepare("SELECT COUNT(*) AS n FROM open_changes WHERE status = 'ABANDONED'"),
       abandonedDrop: this.db.prepare("DELETE FROM open_changes WHERE status = 'ABANDONED' AND last_event_ms < ?"),
       // One row per change: its latest root (isLaterRoot, here in SQL), as Tempo's search would pick it.
       indexRoot: this.db.prepare(
@@ -494,6 +498,14 @@ export class IngestStore {
     };
   }
 
+  /** The rows of the ledger's two tables, counted without reading the packed ids (for the metric). */
+  ledgerRowCounts(): { spanRows: number; closedTraces: number } {
+    return {
+      spanRows: Number((this.stmts.ledgerCount.get() as { n: number }).n),
+      closedTraces: Number((this.stmts.closedTraceCount.get() as { n: number }).n),
+    };
+  }
+
   /** Numbers of the changes whose trace may still grow: open, or abandoned and not final. */
   openChangeNumbers(): number[] {
     return (this.stmts.openChangeNumbers.all() as { number: number }[]).map((r) => Number(r.number));
@@ -579,6 +591,11 @@ export class IngestStore {
   /** How many changes listOpenChanges() would return, without reading their state. */
   countOpenChanges(): number {
     return Number((this.stmts.changeCount.get() as { n: number }).n);
+  }
+
+  /** Changes abandoned for good whose state is kept for a restore (see dropAbandonedChanges()). */
+  countAbandonedChanges(): number {
+    return Number((this.stmts.abandonedCount.get() as { n: number }).n);
   }
 
   /** Changes with status NEW (abandoned ones are kept but not listed). */
