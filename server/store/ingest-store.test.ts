@@ -229,7 +229,8 @@ describe('IngestStore (real SQLite file)', () => {
 
     const store = new IngestStore(path);
     assert.equal(store.ledgerSize(), 7);
-    assert.deepEqual(store.compactLedger(new Set([traceB]), 1000), { traces: 1, spanRows: 3, postponed: false });
+    assert.deepEqual(store.compactLedger(new Set([traceB]), 1000, 0), { traces: 0, spanRows: 0, postponed: false });
+    assert.deepEqual(store.compactLedger(new Set([traceB]), 1000, 1), { traces: 1, spanRows: 3, postponed: false });
     assert.deepEqual(store.enqueueSpans(history, 2000), [], 'nothing of the old history is exported again');
     drain(store);
     assert.deepEqual(store.compactLedger(new Set([traceB]), 3000), { traces: 1, spanRows: 2, postponed: false });

@@ -62,6 +62,11 @@ export interface DeadLetterPruning {
 const COMPACTION_OUTBOX_SCAN_LIMIT = 50_000;
 /** Traces folded per transaction, so a large first compaction does not hold the write lock long. */
 const COMPACTION_TRACES_PER_TRANSACTION = 500;
+/**
+ * Traces folded per call, so the first sweep over a ledger of years (a database of the version
+ * before compaction) does not hold the event loop for long; the next sweeps go on from there.
+ */
+const COMPACTION_TRACES_PER_CALL = 5_000;
 
 /** The `open_changes.status` of an abandoned change whose root span waits for the abandon to be final. */
 const PENDING_ABANDON = 'ABANDONED_PENDING';
@@ -518,8 +523,13 @@ export class IngestStore {
    * does not change: a span of a compacted trace counts as exported exactly when its id is in the
    * packed set, so a new span of a trace that grows again (a restore after a final abandon, a
    * comment after the merge) is still enqueued once, gets a row, and is folded in at the next close.
+   * Folds at most `maxTraces` traces; the next call goes on with the rest.
    */
-  compactLedger(openTraceIds: ReadonlySet<string>, nowMs: number): LedgerCompaction {
+  compactLedger(
+    openTraceIds: ReadonlySet<string>,
+    nowMs: number,
+    maxTraces = COMPACTION_TRACES_PER_CALL,
+  ): LedgerCompaction {
     const candidates = (this.stmts.ledgerTraces.all() as { id: string }[])
       .map((r) => r.id)
       .filter((id) => !openTraceIds.has(id));
@@ -531,7 +541,7 @@ export class IngestStore {
       return { ...result, postponed: true };
     }
     const queued = new Set((this.stmts.outboxTraces.all() as { trace_id: string | null }[]).map((r) => r.trace_id));
-    const closed = candidates.filter((id) => !queued.has(id));
+    const closed = candidates.filter((id) => !queued.has(id)).slice(0, maxTraces);
     for (let from = 0; from < closed.length; from += COMPACTION_TRACES_PER_TRANSACTION) {
       this.transaction(() => {
         for (const traceId of closed.slice(from, from + COMPACTION_TRACES_PER_TRANSACTION)) {
