@@ -188,6 +188,17 @@ describe('IngestStore (real SQLite file)', () => {
     store.close();
   });
 
+  it('leaves a trace with an id it could not pack as rows, still refused', () => {
+    const store = new IngestStore(join(dir, 'compact-odd.db'));
+    const odd = { ...span('1', traceA), spanId: 'not a span id' };
+    store.enqueueSpans([odd], 0);
+    drain(store);
+    assert.deepEqual(store.compactLedger(new Set(), 0), { traces: 0, spanRows: 0, postponed: false });
+    assert.deepEqual(store.ledgerRows(), { spanRows: 1, closedTraces: 0, closedTraceSpans: 0 });
+    assert.deepEqual(store.enqueueSpans([odd], 0), []);
+    store.close();
+  });
+
   it('compacts nothing while the outbox is too deep to tell which traces it holds', () => {
     const store = new IngestStore(join(dir, 'compact-deep.db'));
     store.enqueueSpans([span('1', traceA)], 0);

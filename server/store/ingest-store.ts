@@ -5,7 +5,7 @@ import { reviveOpenChange, type OpenChange } from '../mapping/change-mapper.ts';
 import type { SpanRecord } from '../mapping/span-record.ts';
 import { SpanName } from '../../src/review-model/span-schema.ts';
 import { changeNumberOf, indexedRootRow, rootGeneration, type IndexedRoot } from './change-index.ts';
-import { packedHas, packedSpanIdCount, packSpanIds, unpackSpanIds } from './span-id-set.ts';
+import { isSpanId, packedHas, packedSpanIdCount, packSpanIds, unpackSpanIds } from './span-id-set.ts';
 
 // The sidecar's embedded database: only what ingestion needs to be exact (SPEC "Data flow").
 // - ledger, closed_traces: ids of every span ever handed to the outbox; a span already there is
@@ -559,7 +559,7 @@ export class IngestStore {
   /** Folds one trace's per-span rows into its closed_traces row. Returns how many rows it folded. */
   private compactTrace(traceId: string, nowMs: number): number {
     const rows = this.stmts.ledgerOfTrace.all(traceId) as { span_id: string; at_ms: number }[];
-    if (rows.length === 0 || rows.some((r) => !/^[0-9a-f]{16}$/.test(r.span_id))) {
+    if (rows.length === 0 || rows.some((r) => !isSpanId(r.span_id))) {
       return 0; // not a span id this sidecar made (nothing should write one): left as rows
     }
     const existing = this.stmts.closedTraceGet.get(traceId) as

@@ -7,12 +7,17 @@
 const ID_BYTES = 8;
 const HEX_ID = /^[0-9a-f]{16}$/;
 
+/** Whether a string is a span id as this sidecar makes them (lowercase hex, 16 characters). */
+export function isSpanId(id: string): boolean {
+  return HEX_ID.test(id);
+}
+
 /** Packs span ids (lowercase hex, 16 characters) into sorted, distinct 8-byte entries. */
 export function packSpanIds(spanIds: Iterable<string>): Buffer {
   const distinct = [...new Set(spanIds)].sort();
   const packed = Buffer.alloc(distinct.length * ID_BYTES);
   distinct.forEach((id, i) => {
-    if (!HEX_ID.test(id)) {
+    if (!isSpanId(id)) {
       throw new Error(`not a span id: ${JSON.stringify(id)}`);
     }
     packed.write(id, i * ID_BYTES, ID_BYTES, 'hex');
@@ -37,7 +42,7 @@ export function unpackSpanIds(packed: Uint8Array): string[] {
 
 /** Whether a packed set holds the span id: a binary search (hex order is byte order). */
 export function packedHas(packed: Uint8Array, spanId: string): boolean {
-  if (!HEX_ID.test(spanId)) {
+  if (!isSpanId(spanId)) {
     return false;
   }
   const bytes = Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength);
