@@ -10,6 +10,7 @@ import { Ingestor } from './ingest/ingestor.ts';
 import { LiveActivity } from './ingest/live-activity.ts';
 import { Reconciler } from './ingest/reconciler.ts';
 import { RebuiltFacts } from './ingest/rebuilt-facts.ts';
+import { StorageRetention } from './ingest/storage-retention.ts';
 import { settleServerId } from './config/server-identity.ts';
 import { ReviewLoadService } from './query/review-load-query.ts';
 import { ServiceMapService } from './query/service-map-query.ts';
@@ -55,6 +56,7 @@ export class Sidecar {
   readonly serviceMaps: ServiceMapService;
   readonly reviewLoads: ReviewLoadService;
   readonly reconciler: Reconciler | undefined;
+  readonly storage: StorageRetention;
   stream: GerritStream | undefined;
   /** Rebuilds of single changes beside the stream; undefined without gerrit.http. */
   readonly rebuilds: ChangeRebuilds | undefined;
@@ -112,6 +114,17 @@ export class Sidecar {
         gzip: config.tempo.exportGzip,
       },
       { serviceName: config.serviceName, serverAddress: config.serverId },
+    );
+    this.storage = new StorageRetention(
+      this.store,
+      {
+        serverId: config.serverId,
+        abandonedRetentionMs: config.storage.abandonedRetentionDays * 86_400_000,
+        deadLetterMaxSpans: config.storage.deadLetterMaxSpans,
+        deadLetterRetentionMs: config.storage.deadLetterRetentionDays * 86_400_000,
+      },
+      metrics,
+      log,
     );
     this.tempoReader = new TempoReader(config.tempo.queryUrl, tempoHeaders(config), config.tempo.timeoutMs, {
       gzip: config.tempo.queryGzip,
@@ -176,7 +189,7 @@ export class Sidecar {
 
   /**
    * Writes the roots of abandoned changes whose abandon became final (mapping.abandonFinalAfterMs),
-   * now and every minute.
+   * then keeps the database bounded (StorageRetention), now and every minute.
    */
   startAbandonSweep(): void {
     const sweep = () => {
@@ -184,6 +197,11 @@ export class Sidecar {
         this.ingestor.finalizeAbandonedChanges(Date.now());
       } catch (err) {
         this.log.warn({ err: (err as Error).message }, 'Could not write the roots of abandoned changes; retrying');
+      }
+      try {
+        this.storage.sweep(Date.now());
+      } catch (err) {
+        this.log.warn({ err: (err as Error).message }, 'Could not compact or prune the database; retrying');
       }
     };
     sweep();

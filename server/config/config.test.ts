@@ -87,6 +87,22 @@ describe('loadConfig', () => {
     assert.match(p.find((x) => x.startsWith('tempo.otlpEndpoint')) ?? '', /URL.*got "not a url"/i);
   });
 
+  it('bounds storage by default, takes 0 as "keep abandoned changes", and refuses negative bounds', () => {
+    const defaults = loadConfig({ env: {} }).storage;
+    assert.deepEqual(defaults, { abandonedRetentionDays: 90, deadLetterMaxSpans: 10_000, deadLetterRetentionDays: 30 });
+    const kept = loadConfig({ env: { REVIEWTRACE_STORAGE__ABANDONED_RETENTION_DAYS: '0' } }).storage;
+    assert.equal(kept.abandonedRetentionDays, 0);
+    const p = problems(() =>
+      loadConfig({
+        env: { REVIEWTRACE_STORAGE__DEAD_LETTER_MAX_SPANS: '0', REVIEWTRACE_STORAGE__ABANDONED_RETENTION_DAYS: '-1' },
+      }),
+    );
+    assert.deepEqual(p.map((x) => x.split(':')[0]).sort(), [
+      'storage.abandonedRetentionDays',
+      'storage.deadLetterMaxSpans',
+    ]);
+  });
+
   it('names a secret key that is wrong, never its value', () => {
     const secret = 'sh0rt-s3cret';
     const p = problems(() =>

@@ -211,6 +211,21 @@ const configSchema = z
       })
       .strict()
       .default({ enabled: true, retentionDays: 365, rebuildSliceHours: 168 }),
+    /** Bounds on the database's bookkeeping over years of history (docs/architecture.md, "Bounded storage"). */
+    storage: z
+      .object({
+        /**
+         * The state of a change abandoned for good is dropped this long after its last event (0: kept
+         * forever). A later restore rebuilds the change from REST, so keep 0 without gerrit.http.
+         */
+        abandonedRetentionDays: z.number().int().min(0).max(36_500).default(90),
+        /** Spans Tempo refused, kept for an operator: the oldest beyond this many are dropped. */
+        deadLetterMaxSpans: z.number().int().min(1).default(10_000),
+        /** Spans Tempo refused are dropped this long after they were set aside. */
+        deadLetterRetentionDays: z.number().int().min(1).max(36_500).default(30),
+      })
+      .strict()
+      .default({ abandonedRetentionDays: 90, deadLetterMaxSpans: 10_000, deadLetterRetentionDays: 30 }),
     http: z
       .object({
         /** Loopback by default: the image and docker compose set 0.0.0.0 explicitly. */

@@ -156,6 +156,33 @@ export class SidecarMetrics {
     labelNames: ['outcome'],
     registers: [this.registry],
   });
+  readonly ledgerRows = new Gauge({
+    name: 'reviewtrace_ledger_rows',
+    help: 'Rows of the exported-span ledger, by table: ledger (one per span of a change not compacted yet), closed_traces (one per compacted change). Set by the storage sweep.',
+    labelNames: ['table'],
+    registers: [this.registry],
+  });
+  readonly ledgerCompactedSpans = new Counter({
+    name: 'reviewtrace_ledger_compacted_spans_total',
+    help: 'Per-span ledger rows folded into one row per closed change.',
+    registers: [this.registry],
+  });
+  readonly abandonedChangesDropped = new Counter({
+    name: 'reviewtrace_abandoned_changes_dropped_total',
+    help: 'States of changes abandoned for good dropped after storage.abandonedRetentionDays (a later restore rebuilds the change from REST).',
+    registers: [this.registry],
+  });
+  readonly deadLetterSpans = new Gauge({
+    name: 'reviewtrace_dead_letter_spans',
+    help: 'Spans Tempo refused, kept in the dead-letter table. Set by the storage sweep.',
+    registers: [this.registry],
+  });
+  readonly deadLetterDropped = new Counter({
+    name: 'reviewtrace_dead_letter_dropped_total',
+    help: 'Dead letters dropped, by reason: age (storage.deadLetterRetentionDays), count (storage.deadLetterMaxSpans).',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics !== false) {

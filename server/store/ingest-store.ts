@@ -5,13 +5,17 @@ import { reviveOpenChange, type OpenChange } from '../mapping/change-mapper.ts';
 import type { SpanRecord } from '../mapping/span-record.ts';
 import { SpanName } from '../../src/review-model/span-schema.ts';
 import { changeNumberOf, indexedRootRow, rootGeneration, type IndexedRoot } from './change-index.ts';
+import { isSpanId, packedHas, packedSpanIdCount, packSpanIds, unpackSpanIds } from './span-id-set.ts';
 
 // The sidecar's embedded database: only what ingestion needs to be exact (SPEC "Data flow").
-// - ledger: ids of every span ever handed to the outbox; a span already there is never enqueued
-//   again, so replays, reconciles and backfills cannot export a span twice;
+// - ledger, closed_traces: ids of every span ever handed to the outbox; a span already there is
+//   never enqueued again, so replays, reconciles and backfills cannot export a span twice. The
+//   ledger has a row per span; once a change is closed and its spans have left the outbox,
+//   compactLedger() folds its rows into one closed_traces row that holds the same ids, packed;
 // - outbox: complete spans not yet accepted by Tempo, in order;
 // - open_changes: the state of open changes (also the live overlay), and of abandoned ones, which a
-//   restore continues;
+//   restore continues (until dropAbandonedChanges(): a later restore is rebuilt from REST);
+// - dead_letter: spans Tempo refused, for an operator (pruneDeadLetters() bounds it);
 // - meta: the watermark (newest Gerrit event time processed) and resumable cursors;
 // - change_summary, change_submit: the change index, derived from the root and submit spans queued
 //   for export (change-index.ts) and rebuildable from Tempo; the list reads closed changes there.
@@ -43,6 +47,41 @@ export interface OutboxDepth {
   spans: number;
   bytes: number;
 }
+
+/** The ledger's size: per-span rows, and compacted traces with the spans they stand for. */
+export interface LedgerRows {
+  spanRows: number;
+  closedTraces: number;
+  closedTraceSpans: number;
+}
+
+export interface LedgerCompaction {
+  traces: number;
+  /** Per-span rows folded into closed_traces rows. */
+  spanRows: number;
+  /** The outbox was too deep to tell which traces it still holds: compaction waits for Tempo. */
+  postponed: boolean;
+}
+
+export interface DeadLetterPruning {
+  /** Dropped because older than the retention. */
+  age: number;
+  /** Dropped, oldest first, because the table held more than its bound. */
+  count: number;
+}
+
+/**
+ * Above this many spans in the outbox (Tempo down for long), compaction waits instead of reading
+ * every queued span for its trace id on each sweep; the ledger just keeps the rows meanwhile.
+ */
+const COMPACTION_OUTBOX_SCAN_LIMIT = 50_000;
+/** Traces folded per transaction, so a large first compaction does not hold the write lock long. */
+const COMPACTION_TRACES_PER_TRANSACTION = 500;
+/**
+ * Traces folded per call, so the first sweep over a ledger of years (a database of the version
+ * before compaction) does not hold the event loop for long; the next sweeps go on from there.
+ */
+const COMPACTION_TRACES_PER_CALL = 5_000;
 
 /** The `open_changes.status` of an abandoned change whose root span waits for the abandon to be final. */
 const PENDING_ABANDON = 'ABANDONED_PENDING';
@@ -86,6 +125,19 @@ export class IngestStore {
     ledgerCount: StatementSync;
     deadLetter: StatementSync;
     deadLetterCount: StatementSync;
+    deadLetterPruneAge: StatementSync;
+    deadLetterPruneCount: StatementSync;
+    closedTraceGet: StatementSync;
+    closedTraceUpsert: StatementSync;
+    closedTraceTotals: StatementSync;
+    closedTraceCount: StatementSync;
+    ledgerTraces: StatementSync;
+    ledgerOfTrace: StatementSync;
+    ledgerDeleteTrace: StatementSync;
+    outboxTraces: StatementSync;
+    openChangeNumbers: StatementSync;
+    abandonedDrop: StatementSync;
+    abandonedCount: StatementSync;
     indexRoot: StatementSync;
     indexSubmit: StatementSync;
     indexedAll: StatementSync;
@@ -127,6 +179,10 @@ export class IngestStore {
       PRAGMA busy_timeout = 5000;
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS ledger (span_id TEXT PRIMARY KEY, trace_id TEXT NOT NULL, at_ms INTEGER NOT NULL) WITHOUT ROWID;
+      -- Added with ledger compaction: a database of the version before gets both here, on open, and
+      -- its ledger is compacted by the first sweep.
+      CREATE INDEX IF NOT EXISTS ledger_trace ON ledger (trace_id);
+      CREATE TABLE IF NOT EXISTS closed_traces (trace_id TEXT PRIMARY KEY, span_count INTEGER NOT NULL, first_at_ms INTEGER NOT NULL, compacted_at_ms INTEGER NOT NULL, span_ids BLOB NOT NULL);
       CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, span TEXT NOT NULL, bytes INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS dead_letter (seq INTEGER PRIMARY KEY, span TEXT NOT NULL, reason TEXT NOT NULL, at_ms INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS open_changes (number INTEGER PRIMARY KEY, status TEXT NOT NULL, state TEXT NOT NULL, last_event_ms INTEGER NOT NULL);
@@ -156,6 +212,35 @@ export class IngestStore {
         'INSERT OR REPLACE INTO dead_letter (seq, span, reason, at_ms) SELECT seq, span, ?, ? FROM outbox WHERE seq = ?',
       ),
       deadLetterCount: this.db.prepare('SELECT COUNT(*) AS n FROM dead_letter'),
+      deadLetterPruneAge: this.db.prepare('DELETE FROM dead_letter WHERE at_ms < ?'),
+      // seq is the outbox's: the oldest refusals have the lowest.
+      deadLetterPruneCount: this.db.prepare(
+        'DELETE FROM dead_letter WHERE seq IN (SELECT seq FROM dead_letter ORDER BY seq LIMIT MAX(0, (SELECT COUNT(*) FROM dead_letter) - ?))',
+      ),
+      closedTraceGet: this.db.prepare('SELECT span_ids, first_at_ms FROM closed_traces WHERE trace_id = ?'),
+      closedTraceUpsert: this.db.prepare(
+        `INSERT INTO closed_traces (trace_id, span_count, first_at_ms, compacted_at_ms, span_ids) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT(trace_id) DO UPDATE SET span_count = excluded.span_count, first_at_ms = excluded.first_at_ms, compacted_at_ms = excluded.compacted_at_ms, span_ids = excluded.span_ids`,
+      ),
+      closedTraceCount: this.db.prepare('SELECT COUNT(*) AS n FROM closed_traces'),
+      closedTraceTotals: this.db.prepare(
+        'SELECT COUNT(*) AS traces, COALESCE(SUM(span_count), 0) AS spans FROM closed_traces',
+      ),
+      // The distinct trace ids of the ledger, one index seek each (a skip scan of ledger_trace),
+      // rather than a walk over every row.
+      ledgerTraces: this.db.prepare(
+        `WITH RECURSIVE t(id) AS (
+           SELECT MIN(trace_id) FROM ledger
+           UNION ALL SELECT (SELECT MIN(trace_id) FROM ledger WHERE trace_id > t.id) FROM t WHERE t.id IS NOT NULL
+         ) SELECT id FROM t WHERE id IS NOT NULL`,
+      ),
+      ledgerOfTrace: this.db.prepare('SELECT span_id, at_ms FROM ledger WHERE trace_id = ?'),
+      ledgerDeleteTrace: this.db.prepare('DELETE FROM ledger WHERE trace_id = ?'),
+      outboxTraces: this.db.prepare("SELECT DISTINCT json_extract(span, '$.traceId') AS trace_id FROM outbox"),
+      // Every change whose trace can still grow by its own course: open, or abandoned and not final.
+      openChangeNumbers: this.db.prepare("SELECT number FROM open_changes WHERE status <> 'ABANDONED'"),
+      abandonedCount: this.db.prepare("SELECT COUNT(*) AS n FROM open_changes WHERE status = 'ABANDONED'"),
+      abandonedDrop: this.db.prepare("DELETE FROM open_changes WHERE status = 'ABANDONED' AND last_event_ms < ?"),
       // One row per change: its latest root (isLaterRoot, here in SQL), as Tempo's search would pick it.
       indexRoot: this.db.prepare(
         `INSERT INTO change_summary (number, trace_id, start_ms, end_ms, generation, attributes) VALUES (?, ?, ?, ?, ?, ?)
@@ -212,7 +297,16 @@ export class IngestStore {
    */
   enqueueSpans(spans: SpanRecord[], nowMs: number): SpanRecord[] {
     const added: SpanRecord[] = [];
+    // The compacted ids of the traces at hand, read once per call (a rebuild brings a whole trace).
+    const compacted = new Map<string, Uint8Array | undefined>();
     for (const span of spans) {
+      if (!compacted.has(span.traceId)) {
+        compacted.set(span.traceId, this.compactedSpanIds(span.traceId));
+      }
+      const closed = compacted.get(span.traceId);
+      if (closed && packedHas(closed, span.spanId)) {
+        continue;
+      }
       const r = this.stmts.ledgerInsert.run(span.spanId, span.traceId, nowMs);
       if (r.changes === 0) {
         continue;
@@ -388,12 +482,125 @@ export class IngestStore {
     }
   }
 
-  hasExported(spanId: string): boolean {
-    return this.stmts.ledgerHas.get(spanId) !== undefined;
+  /** Whether the span was ever handed to the outbox (its per-span row, or its compacted trace). */
+  hasExported(traceId: string, spanId: string): boolean {
+    if (this.stmts.ledgerHas.get(spanId) !== undefined) {
+      return true;
+    }
+    const closed = this.compactedSpanIds(traceId);
+    return closed !== undefined && packedHas(closed, spanId);
   }
 
+  /** Every span id of the trace ever handed to the outbox, sorted: what Tempo should hold of it. */
+  exportedSpanIds(traceId: string): string[] {
+    const closed = this.compactedSpanIds(traceId);
+    const ids = new Set(closed ? unpackSpanIds(closed) : []);
+    for (const row of this.stmts.ledgerOfTrace.all(traceId) as { span_id: string }[]) {
+      ids.add(row.span_id);
+    }
+    return [...ids].sort();
+  }
+
+  private compactedSpanIds(traceId: string): Uint8Array | undefined {
+    const row = this.stmts.closedTraceGet.get(traceId) as { span_ids: Uint8Array } | undefined;
+    return row?.span_ids;
+  }
+
+  /** How many span ids the ledger holds, per-span rows and compacted ones alike. */
   ledgerSize(): number {
-    return Number((this.stmts.ledgerCount.get() as { n: number }).n);
+    const rows = this.ledgerRows();
+    return rows.spanRows + rows.closedTraceSpans;
+  }
+
+  ledgerRows(): LedgerRows {
+    const totals = this.stmts.closedTraceTotals.get() as { traces: number; spans: number };
+    return {
+      spanRows: Number((this.stmts.ledgerCount.get() as { n: number }).n),
+      closedTraces: Number(totals.traces),
+      closedTraceSpans: Number(totals.spans),
+    };
+  }
+
+  /** The rows of the ledger's two tables, counted without reading the packed ids (for the metric). */
+  ledgerRowCounts(): { spanRows: number; closedTraces: number } {
+    return {
+      spanRows: Number((this.stmts.ledgerCount.get() as { n: number }).n),
+      closedTraces: Number((this.stmts.closedTraceCount.get() as { n: number }).n),
+    };
+  }
+
+  /** Numbers of the changes whose trace may still grow: open, or abandoned and not final. */
+  openChangeNumbers(): number[] {
+    return (this.stmts.openChangeNumbers.all() as { number: number }[]).map((r) => Number(r.number));
+  }
+
+  /**
+   * Folds the per-span ledger rows of every closed trace into one closed_traces row holding the
+   * same span ids, packed. A trace is closed when it is not in `openTraceIds` (see
+   * openChangeNumbers()) and none of its spans is still in the outbox. The answer of the ledger
+   * does not change: a span of a compacted trace counts as exported exactly when its id is in the
+   * packed set, so a new span of a trace that grows again (a restore after a final abandon, a
+   * comment after the merge) is still enqueued once, gets a row, and is folded in at the next close.
+   * Folds at most `maxTraces` traces; the next call goes on with the rest.
+   */
+  compactLedger(
+    openTraceIds: ReadonlySet<string>,
+    nowMs: number,
+    maxTraces = COMPACTION_TRACES_PER_CALL,
+  ): LedgerCompaction {
+    const candidates = (this.stmts.ledgerTraces.all() as { id: string }[])
+      .map((r) => r.id)
+      .filter((id) => !openTraceIds.has(id));
+    const result: LedgerCompaction = { traces: 0, spanRows: 0, postponed: false };
+    if (candidates.length === 0) {
+      return result;
+    }
+    if (this.outboxDepth().spans > COMPACTION_OUTBOX_SCAN_LIMIT) {
+      return { ...result, postponed: true };
+    }
+    const queued = new Set((this.stmts.outboxTraces.all() as { trace_id: string | null }[]).map((r) => r.trace_id));
+    const closed = candidates.filter((id) => !queued.has(id)).slice(0, maxTraces);
+    for (let from = 0; from < closed.length; from += COMPACTION_TRACES_PER_TRANSACTION) {
+      this.transaction(() => {
+        for (const traceId of closed.slice(from, from + COMPACTION_TRACES_PER_TRANSACTION)) {
+          const folded = this.compactTrace(traceId, nowMs);
+          if (folded > 0) {
+            result.traces += 1;
+            result.spanRows += folded;
+          }
+        }
+      });
+    }
+    return result;
+  }
+
+  /** Folds one trace's per-span rows into its closed_traces row. Returns how many rows it folded. */
+  private compactTrace(traceId: string, nowMs: number): number {
+    const rows = this.stmts.ledgerOfTrace.all(traceId) as { span_id: string; at_ms: number }[];
+    if (rows.length === 0 || rows.some((r) => !isSpanId(r.span_id))) {
+      return 0; // not a span id this sidecar made (nothing should write one): left as rows
+    }
+    const existing = this.stmts.closedTraceGet.get(traceId) as
+      { span_ids: Uint8Array; first_at_ms: number } | undefined;
+    const ids = existing ? unpackSpanIds(existing.span_ids) : [];
+    let firstAtMs = existing ? Number(existing.first_at_ms) : Number.MAX_SAFE_INTEGER;
+    for (const row of rows) {
+      ids.push(row.span_id);
+      firstAtMs = Math.min(firstAtMs, Number(row.at_ms));
+    }
+    const packed = packSpanIds(ids);
+    this.stmts.closedTraceUpsert.run(traceId, packedSpanIdCount(packed), firstAtMs, nowMs, packed);
+    this.stmts.ledgerDeleteTrace.run(traceId);
+    return rows.length;
+  }
+
+  /**
+   * Drops the state of changes abandoned for good (root written) whose last event is older than
+   * `beforeMs` (Gerrit's time). A later restore or event of such a change finds no state and
+   * rebuilds the change from its REST history, which the ledger then exports nothing old of.
+   */
+  dropAbandonedChanges(beforeMs: number): number {
+    return Number(this.stmts.abandonedDrop.run(beforeMs).changes);
   }
 
   saveChange(number: number, change: OpenChange | undefined): void {
@@ -412,6 +619,11 @@ export class IngestStore {
   /** How many changes listOpenChanges() would return, without reading their state. */
   countOpenChanges(): number {
     return Number((this.stmts.changeCount.get() as { n: number }).n);
+  }
+
+  /** Changes abandoned for good whose state is kept for a restore (see dropAbandonedChanges()). */
+  countAbandonedChanges(): number {
+    return Number((this.stmts.abandonedCount.get() as { n: number }).n);
   }
 
   /** Changes with status NEW (abandoned ones are kept but not listed). */
@@ -527,6 +739,14 @@ export class IngestStore {
 
   deadLetterCount(): number {
     return Number((this.stmts.deadLetterCount.get() as { n: number }).n);
+  }
+
+  /** Drops dead letters set aside before `beforeMs`, then the oldest beyond `maxSpans`. */
+  pruneDeadLetters(maxSpans: number, beforeMs: number): DeadLetterPruning {
+    return this.transaction(() => ({
+      age: Number(this.stmts.deadLetterPruneAge.run(beforeMs).changes),
+      count: Number(this.stmts.deadLetterPruneCount.run(maxSpans).changes),
+    }));
   }
 
   outboxDepth(): OutboxDepth {
