@@ -36,6 +36,9 @@ npm run --silent test:unit
 step "integration tests (real Gerrit, real Tempo)"
 npm run --silent test:integration
 
+step "fault suite (real Gerrit, real Tempo, proxies on the wire)"
+npm run --silent test:faults
+
 step "release archive against the plugin catalog's validator rules"
 npm run --silent build
 npm run --silent package
