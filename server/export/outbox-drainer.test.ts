@@ -288,6 +288,28 @@ describe('OutboxDrainer: exactly once when an answer is lost', () => {
     }
   });
 
+  it('is healthy again once a batch whose answer was lost is found in Tempo', async () => {
+    const listener = await recordingListener((_, res) => res.socket?.destroy());
+    const store = new IngestStore(':memory:');
+    const lines: Record<string, unknown>[] = [];
+    const { drainer, exporter } = drainerFor(store, listener.url, listener.spansInTempo, lines);
+    try {
+      store.enqueueSpans([spanOf(9, 1), spanOf(9, 2)], 0);
+      assert.equal((await drainer.drainOnce()).failed, true, 'the answer was lost');
+      assert.equal(drainer.healthy, false);
+      await drainUntilEmpty(store, drainer);
+      assert.equal(drainer.healthy, true, 'Tempo has the batch: nothing is failing');
+      assert.equal(drainer.lastError, undefined);
+      await new Promise((r) => setImmediate(r));
+      assert.ok(lines.some((l) => String(l.msg).startsWith('Tempo accepts spans again')));
+      assert.deepEqual([...listener.stored.values()], [1, 1]);
+    } finally {
+      await exporter.shutdown();
+      await listener.close();
+      store.close();
+    }
+  });
+
   it('after a stop between send and acknowledgement, the next start asks Tempo before sending', async () => {
     const listener = await recordingListener((_, res) => res.end('{}'));
     const store = new IngestStore(':memory:');

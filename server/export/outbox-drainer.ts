@@ -168,20 +168,10 @@ export class OutboxDrainer {
     const outcome = await this.exporter.export(batch.spans);
     switch (outcome.kind) {
       case 'accepted': {
-        const waited = this.outage ? this.store.outboxDepth().spans : 0;
+        const waited = this.store.outboxDepth().spans;
         this.store.ackOutbox(batch.lastSeq);
         this.metrics.spansExported.inc(batch.spans.length);
-        if (this.outage) {
-          const downForMs = Date.now() - this.outage.sinceMs;
-          this.log.info(
-            { downForMs, retries: this.outage.retries, waitingSpans: waited, reason: this.outage.reason },
-            `Tempo accepts spans again after ${formatDuration(downForMs)} (${this.outage.retries} retries); exporting the ${waited} spans that waited in the outbox`,
-          );
-          this.outage = undefined;
-        }
-        this.healthy = true;
-        this.lastError = undefined;
-        this.backoffMs = this.options.minBackoffMs;
+        this.tempoAccepts(waited);
         break;
       }
       case 'unknown':
@@ -228,6 +218,7 @@ export class OutboxDrainer {
       this.lastError = detail;
       return false;
     }
+    const waited = this.store.outboxDepth().spans;
     this.store.settleFoundInTempo(found);
     this.metrics.spansExported.inc(found.length);
     this.metrics.readBackSpans.inc({ found: 'in_tempo' }, found.length);
@@ -243,7 +234,26 @@ export class OutboxDrainer {
       },
       `Resolved an export without an answer: Tempo has ${found.length} of its ${entries.length} spans; sending the other ${entries.length - found.length}`,
     );
+    // Tempo stored the batch, or there is nothing left to send: the export path is not failing.
+    if (found.length > 0 || this.store.outboxDepth().spans === 0) {
+      this.tempoAccepts(waited);
+    }
     return true;
+  }
+
+  /** Tempo took spans: an outage (if any) is over, logged with how long it lasted. */
+  private tempoAccepts(waitingSpans: number): void {
+    if (this.outage) {
+      const downForMs = Date.now() - this.outage.sinceMs;
+      this.log.info(
+        { downForMs, retries: this.outage.retries, waitingSpans, reason: this.outage.reason },
+        `Tempo accepts spans again after ${formatDuration(downForMs)} (${this.outage.retries} retries); exporting the ${waitingSpans} spans that waited in the outbox`,
+      );
+      this.outage = undefined;
+    }
+    this.healthy = true;
+    this.lastError = undefined;
+    this.backoffMs = this.options.minBackoffMs;
   }
 
   /**

@@ -215,7 +215,7 @@ async function searchMatched(traceql: string): Promise<Map<string, number>> {
 
 /**
  * Found and doubled spans by a TraceQL search: Tempo's search sees recent spans some seconds after
- * the trace by id does, so it is asked again until it finds them all or a minute and a half passed.
+ * the trace by id does, so it is asked again until it finds them all or half a minute passed.
  */
 async function searchCount(
   traceql: string,
@@ -224,7 +224,7 @@ async function searchCount(
 ): Promise<Count> {
   const total = [...expected.values()].reduce((n, e) => n + e.length, 0);
   let count: Count = { found: 0, duplicated: 0 };
-  const deadline = Date.now() + 90_000;
+  const deadline = Date.now() + 30_000;
   for (;;) {
     const answers = new Map<string, Map<string, number>>();
     count = { found: 0, duplicated: 0 };
@@ -242,52 +242,6 @@ async function searchCount(
     }
     await sleep(2000);
   }
-}
-
-/** At the proxy: span ids of these traces Tempo acknowledged, and acknowledgements beyond the first. */
-function countAtProxy(traceIds: Set<string>): Count {
-  let found = 0;
-  let duplicated = 0;
-  for (const [spanId, acks] of otlp.acknowledged) {
-    if (traceIds.has(otlp.traceIds.get(spanId) ?? '')) {
-      found += 1;
-      duplicated += acks - 1;
-    }
-  }
-  return { found, duplicated };
-}
-
-/**
- * Counts a scenario's spans three ways and prints its line. `expected` lists, per trace id, the
- * descriptors it must hold; `project` scopes the search.
- */
-async function account(scenario: string, project: string, expected: Map<string, string[]>): Promise<void> {
-  const total = [...expected.values()].reduce((n, e) => n + e.length, 0);
-  const traceIds = new Set(expected.keys());
-  const proxy = countAtProxy(traceIds);
-  const byId: Count = { found: 0, duplicated: 0 };
-  const missingDetail: string[] = [];
-  for (const [traceId, want] of expected) {
-    const spans = await readRawTrace(tempo.url, traceId);
-    const got = spans.map(describeSpan);
-    const { found, extra } = matchCounts(want, got);
-    byId.found += found;
-    byId.duplicated += extra + (spans.length - new Set(spans.map((s) => s.spanId)).size);
-    if (found < want.length || extra > 0) {
-      missingDetail.push(`${traceId}: want ${sortedJson(want)}, got ${sortedJson(got)}`);
-    }
-  }
-  const search = await searchCount(`{ span.gerrit.project = "${project}" }`, expected);
-  const found = Math.min(proxy.found, byId.found, search.found);
-  const duplicated = Math.max(proxy.duplicated, byId.duplicated, search.duplicated);
-  const line =
-    `${scenario}: expected ${total}, found ${found}, missing ${total - found}, duplicated ${duplicated}` +
-    ` (proxy ${proxy.found}/${proxy.duplicated}, Tempo by id ${byId.found}/${byId.duplicated}, search ${search.found}/${search.duplicated}; found/duplicated)`;
-  report.push(line);
-  process.stdout.write(`${line}\n`);
-  assert.deepEqual(otlp.errors, [], 'every OTLP request decoded');
-  assert.equal(total - found, 0, `${line}\n${missingDetail.slice(0, 5).join('\n')}`);
-  assert.equal(duplicated, 0, `${line}\n${missingDetail.slice(0, 5).join('\n')}`);
 }
 
 const expectedByTrace = (runs: ScenarioRun[], spansOf: Map<string, RawSpan[]> = new Map()) =>
@@ -352,6 +306,17 @@ describe('fault suite: nothing lost, nothing doubled (real Gerrit, real Tempo)',
     const cutter = (async () => {
       for (const [i, at] of cutTimes.entries()) {
         await sleep(Math.max(0, startedAt + at - Date.now()));
+        // A cut must meet a live connection: the sidecar noticed the one before and reconnected.
+        await waitFor(
+          'the sidecar noticed the last cut and reconnected',
+          async () =>
+            (await sidecar.metric('reviewtrace_gerrit_reconnects_total')) - reconnectsBefore >= i &&
+            (await sidecar.metric('reviewtrace_gerrit_connected')) === 1
+              ? true
+              : undefined,
+          60_000,
+          100,
+        );
         if (i % 5 === 4) {
           ssh.stallAll();
         } else {
@@ -536,18 +501,22 @@ describe('fault suite: nothing lost, nothing doubled (real Gerrit, real Tempo)',
       240_000,
       1000,
     );
-    // Only the comment spans of the flood changes are counted: their other spans (reviews) are
-    // not what this scenario is about, and the search scopes to comments for them.
-    await accountFlood('slow-consumer', project, expected, new Set(flood.map((n) => traceIdOf(serverId, n))));
+    // Of the flood changes only the comment spans are counted (their expected set comes from
+    // Gerrit's record of the comments); the search scopes to comments for them.
+    await account('slow-consumer', project, expected, new Set(flood.map((n) => traceIdOf(serverId, n))));
   });
 });
 
-/** account(), with the flood changes' spans narrowed to their comment spans. */
-async function accountFlood(
+/**
+ * Counts a scenario's spans three ways and prints its line. `expected` lists, per trace id, the
+ * descriptors it must hold; `project` scopes the search; of the traces in `commentsOnly` (the
+ * slow consumer's flood) only the comment spans are counted.
+ */
+async function account(
   scenario: string,
   project: string,
   expected: Map<string, string[]>,
-  flood: Set<string>,
+  commentsOnly: ReadonlySet<string> = new Set(),
 ): Promise<void> {
   const total = [...expected.values()].reduce((n, e) => n + e.length, 0);
   const proxy: Count = { found: 0, duplicated: 0 };
@@ -555,13 +524,15 @@ async function accountFlood(
   const detail: string[] = [];
   const spansOf = new Map<string, RawSpan[]>();
   for (const traceId of expected.keys()) {
-    const spans = (await readRawTrace(tempo.url, traceId)).filter((s) => !flood.has(traceId) || s.name === 'comment');
+    const spans = (await readRawTrace(tempo.url, traceId)).filter(
+      (s) => !commentsOnly.has(traceId) || s.name === 'comment',
+    );
     spansOf.set(traceId, spans);
   }
   const counted = new Set([...spansOf.values()].flat().map((s) => s.spanId));
   for (const [spanId, acks] of otlp.acknowledged) {
     const traceId = otlp.traceIds.get(spanId) ?? '';
-    if (expected.has(traceId) && (!flood.has(traceId) || counted.has(spanId))) {
+    if (expected.has(traceId) && (!commentsOnly.has(traceId) || counted.has(spanId))) {
       proxy.found += 1;
       proxy.duplicated += acks - 1;
     }
@@ -573,19 +544,22 @@ async function accountFlood(
     byId.found += found;
     byId.duplicated += extra + (spans.length - new Set(spans.map((s) => s.spanId)).size);
     if (found < want.length || extra > 0) {
-      detail.push(`${traceId}: want ${want.length}, found ${found}, extra ${extra}`);
+      detail.push(`${traceId}: want ${sortedJson(want)}, got ${sortedJson(got)}`);
     }
   }
   const all = `{ span.gerrit.project = "${project}" }`;
   const comments = `{ span.gerrit.project = "${project}" && name = "comment" }`;
-  const search = await searchCount(all, expected, (traceId) => (flood.has(traceId) ? comments : all));
-  const found = Math.min(proxy.found, byId.found, search.found);
+  const search = await searchCount(all, expected, (traceId) => (commentsOnly.has(traceId) ? comments : all));
+  // The search finds doubles (a trace by id merges them) but not every span: Tempo 2.8 answers a
+  // trace kept in several blocks with the matches of some of them (docs/testing.md).
+  const found = Math.min(proxy.found, byId.found);
   const duplicated = Math.max(proxy.duplicated, byId.duplicated, search.duplicated);
   const line =
     `${scenario}: expected ${total}, found ${found}, missing ${total - found}, duplicated ${duplicated}` +
     ` (proxy ${proxy.found}/${proxy.duplicated}, Tempo by id ${byId.found}/${byId.duplicated}, search ${search.found}/${search.duplicated}; found/duplicated)`;
   report.push(line);
   process.stdout.write(`${line}\n`);
+  assert.deepEqual(otlp.errors, [], 'every OTLP request decoded');
   assert.equal(total - found, 0, `${line}\n${detail.slice(0, 5).join('\n')}`);
   assert.equal(duplicated, 0, `${line}\n${detail.slice(0, 5).join('\n')}`);
 }

@@ -29,7 +29,8 @@ import { IngestStore } from '../../server/store/ingest-store.ts';
 import type { ApiError, ChangeDetailResponse, ChangeListResponse } from '../../src/review-model/code-review-api.ts';
 
 // Gerrit → sidecar → Tempo with the real programs: Gerrit 3.10 driven over REST, the sidecar's CLI
-// in its own process following stream-events over SSH (through a TCP proxy the fault test cuts),
+// in its own process following stream-events over SSH (through a TCP proxy; the fault suite in
+// test/faults cuts such connections),
 // and Tempo read back through its HTTP API.
 
 const run = promisify(execFile);
@@ -73,20 +74,8 @@ async function traceOf(server: TempoServer, run: ScenarioRun): Promise<TempoSpan
 
 const sorted = (xs: string[]) => [...xs].sort();
 
-/**
- * Waits until every run's trace holds its expected spans, then checks them exactly. With
- * `missedDeletions`, a deleted change may have been closed by a reconcile, which cannot know who
- * deleted it (Gerrit keeps no record): its `delete` span then has no actor.
- */
-async function assertTraces(
-  server: TempoServer,
-  runs: ScenarioRun[],
-  options: { missedDeletions?: boolean } = {},
-): Promise<void> {
-  const expectedOf = (run: ScenarioRun, spans: TempoSpan[]) =>
-    options.missedDeletions && run.deleted && spans.some((sp) => describeSpan(sp) === 'delete|-|-|-')
-      ? run.expected.map((e) => (e.startsWith('delete|') ? 'delete|-|-|-' : e))
-      : run.expected;
+/** Waits until every run's trace holds its expected spans, then checks them exactly. */
+async function assertTraces(server: TempoServer, runs: ScenarioRun[]): Promise<void> {
   // Tempo can briefly answer an incomplete (even empty) trace while it flushes a block: read until
   // the trace is what it must be, then check it once more in detail.
   const traces = new Map<number, TempoSpan[]>();
@@ -95,15 +84,13 @@ async function assertTraces(
       `change ${run.number} "${run.title}" to hold exactly its expected spans`,
       async () => {
         const got = await traceOf(server, run);
-        return JSON.stringify(sorted(got.map(describeSpan))) === JSON.stringify(sorted(expectedOf(run, got)))
-          ? got
-          : undefined;
+        return JSON.stringify(sorted(got.map(describeSpan))) === JSON.stringify(sorted(run.expected)) ? got : undefined;
       },
       180_000,
       500,
     ).catch(async (err: Error) => {
       const got = await traceOf(server, run);
-      assert.deepEqual(sorted(got.map(describeSpan)), sorted(expectedOf(run, got)), `${err.message}`);
+      assert.deepEqual(sorted(got.map(describeSpan)), sorted(run.expected), `${err.message}`);
       throw err;
     });
     traces.set(run.number, spans);
@@ -208,7 +195,6 @@ describe('Gerrit → sidecar → Tempo (real Gerrit, real Tempo)', { timeout: 1_
     serverId = new URL(gerrit.url).hostname;
     proxy = await TcpProxy.start(gerrit.sshPort);
     await createProject(gerrit, 'live-reviews');
-    await createProject(gerrit, 'fault-reviews');
     sidecar = await SidecarProcess.start(
       [],
       {
@@ -605,48 +591,5 @@ describe('Gerrit → sidecar → Tempo (real Gerrit, real Tempo)', { timeout: 1_
     assert.equal(reloaded[0].events, loaded[0].events);
     assert.equal(reloaded[0].outbox, 0, 'nothing queued twice');
     assert.ok(Number(reloaded[0].topologyTraces) <= 8, 'only the minutes since the first run');
-  });
-
-  it('loses and doubles nothing while SSH is cut 10+ times and Tempo is down for 30 s', async () => {
-    const exportedBefore = await sidecar.metric('reviewtrace_spans_exported_total');
-    const reconnectsBefore = await sidecar.metric('reviewtrace_gerrit_reconnects_total');
-    let cutting = true;
-    const cutter = (async () => {
-      while (cutting || proxy.cuts < 10) {
-        await new Promise((r) => setTimeout(r, 700));
-        proxy.cutAll();
-      }
-    })();
-    await tempo.stop();
-    const tempoDownAt = Date.now();
-    const tempoBack = (async () => {
-      await new Promise((r) => setTimeout(r, 30_000));
-      await tempo.resume();
-    })();
-    // Rounds are paced so that reviews go on across many cuts and through the outage.
-    const runs = await runScenarios(gerrit, 'fault-reviews', 16, () => new Promise((r) => setTimeout(r, 1000)));
-    cutting = false;
-    const cutsDuringReviews = proxy.cuts;
-    await cutter;
-    await tempoBack;
-    assert.ok(Date.now() - tempoDownAt >= 30_000);
-    assert.ok(cutsDuringReviews >= 10, `cut ${cutsDuringReviews} times while changes were being reviewed`);
-    await sidecar.ready(120_000);
-    await assertTraces(tempo, runs, { missedDeletions: true });
-    await waitFor('outbox drained', async () => ((await sidecar.outboxEmpty()) ? true : undefined), 120_000);
-    const expectedTotal = runs.reduce((n, r) => n + r.expected.length, 0);
-    assert.equal(
-      (await sidecar.metric('reviewtrace_spans_exported_total')) - exportedBefore,
-      expectedTotal,
-      'each span sent exactly once',
-    );
-    assert.ok((await sidecar.metric('reviewtrace_gerrit_reconnects_total')) - reconnectsBefore >= 10);
-    assert.ok(
-      (await sidecar.metric('reviewtrace_spans_duplicate_total')) > 0,
-      'reconciles replayed spans, and the ledger dropped them',
-    );
-    assert.ok((await sidecar.metric('reviewtrace_export_failures_total')) > 0, 'the outage was seen');
-    // The live changes are unaffected.
-    await assertTraces(tempo, liveRuns);
   });
 });
