@@ -25,7 +25,11 @@ function time(value: string | undefined): number | undefined {
   return ms === undefined ? undefined : seconds(ms);
 }
 
-/** Tie-break for events within one second, in the order Gerrit fires them. */
+/**
+ * Tie-break within one second between events of different REST lists (patch sets, reviewer updates,
+ * messages), in the order Gerrit fires them. Events that come from messages keep the messages'
+ * order among themselves (see changeHistoryEvents).
+ */
 const ORDER: Record<ChangeEvent['type'], number> = {
   'patchset-created': 0,
   'reviewer-added': 1,
@@ -68,7 +72,9 @@ export function changeHistoryEvents(rc: RestChange, canonicalUrl?: string): Chan
       kind: rev.kind,
     });
   }
+  // Patch set uploads and reviewer updates; the events read from messages go to `fromMessages`.
   const events: ChangeEvent[] = [];
+  const fromMessages: ChangeEvent[] = [];
   const at = (ms: number | undefined, psNumber: number | undefined) => {
     const ps = psNumber === undefined ? undefined : patchSets.get(psNumber);
     return { change, patchSet: ps, timeMs: ms ?? createdMs };
@@ -158,11 +164,17 @@ export function changeHistoryEvents(rc: RestChange, canonicalUrl?: string): Chan
   // A reply posted with `ready: true` starts the review without a "Set Ready For Review" message:
   // Gerrit's record shows it only as a change that is no longer work in progress. Its moment is
   // taken to be the owner's first message since the change went into work in progress.
-  let unmarkedReadyAt: { ms: number; ps: number | undefined; author: Account | undefined } | undefined;
+  // `index`: where that message's event goes in fromMessages; the ready is put just before it.
+  let unmarkedReadyAt: { ms: number; ps: number | undefined; author: Account | undefined; index: number } | undefined;
   const readyWithoutMarker = () => {
     if (wip && unmarkedReadyAt) {
-      const { ms, ps, author } = unmarkedReadyAt;
-      events.push({ ...at(ms, ps), change: { ...change, wip: false }, type: 'wip-state-changed', changer: author });
+      const { ms, ps, author, index } = unmarkedReadyAt;
+      fromMessages.splice(index, 0, {
+        ...at(ms, ps),
+        change: { ...change, wip: false },
+        type: 'wip-state-changed',
+        changer: author,
+      });
     }
     unmarkedReadyAt = undefined;
   };
@@ -175,7 +187,7 @@ export function changeHistoryEvents(rc: RestChange, canonicalUrl?: string): Chan
     const ps = m._revision_number ?? psAt(ms);
     const tag = m.tag?.startsWith(TAG) ? m.tag.slice(TAG.length) : undefined;
     if (wip && !unmarkedReadyAt && tag === undefined && author?.key === change.owner?.key) {
-      unmarkedReadyAt = { ms, ps, author };
+      unmarkedReadyAt = { ms, ps, author, index: fromMessages.length };
     }
     switch (tag) {
       case 'newPatchSet':
@@ -187,13 +199,13 @@ export function changeHistoryEvents(rc: RestChange, canonicalUrl?: string): Chan
         wip = tag === 'newWipPatchSet';
         continue;
       case 'merged':
-        events.push({ ...at(ms, ps), type: 'change-merged', submitter: restAccount(rc.submitter) ?? author });
+        fromMessages.push({ ...at(ms, ps), type: 'change-merged', submitter: restAccount(rc.submitter) ?? author });
         continue;
       case 'abandon':
-        events.push({ ...at(ms, ps), type: 'change-abandoned', abandoner: author, reason: reasonOf(m.message) });
+        fromMessages.push({ ...at(ms, ps), type: 'change-abandoned', abandoner: author, reason: reasonOf(m.message) });
         continue;
       case 'restore':
-        events.push({ ...at(ms, ps), type: 'change-restored', restorer: author, reason: reasonOf(m.message) });
+        fromMessages.push({ ...at(ms, ps), type: 'change-restored', restorer: author, reason: reasonOf(m.message) });
         continue;
       case 'setWorkInProgress':
       case 'setReadyForReview':
@@ -202,12 +214,12 @@ export function changeHistoryEvents(rc: RestChange, canonicalUrl?: string): Chan
         }
         unmarkedReadyAt = undefined;
         wip = tag === 'setWorkInProgress';
-        events.push({ ...at(ms, ps), change: { ...change, wip }, type: 'wip-state-changed', changer: author });
+        fromMessages.push({ ...at(ms, ps), change: { ...change, wip }, type: 'wip-state-changed', changer: author });
         continue;
       case 'deleteVote': {
         const removed = /^Removed (\S+?)([+-]\d+) by /.exec(m.message);
         if (removed) {
-          events.push({
+          fromMessages.push({
             ...at(ms, ps),
             type: 'vote-deleted',
             remover: author,
@@ -222,7 +234,7 @@ export function changeHistoryEvents(rc: RestChange, canonicalUrl?: string): Chan
         const old =
           /^Topic changed from (.+) to /.exec(m.message.trim())?.[1] ??
           /^Topic (.+) removed$/.exec(m.message.trim())?.[1];
-        events.push({
+        fromMessages.push({
           ...at(ms, ps),
           change: { ...change, topic },
           type: 'topic-changed',
@@ -238,7 +250,7 @@ export function changeHistoryEvents(rc: RestChange, canonicalUrl?: string): Chan
             .split(',')
             .map((h) => h.trim())
             .filter(Boolean) ?? [];
-        events.push({
+        fromMessages.push({
           ...at(ms, ps),
           change: { ...change, hashtags: undefined },
           type: 'hashtags-changed',
@@ -252,7 +264,7 @@ export function changeHistoryEvents(rc: RestChange, canonicalUrl?: string): Chan
       case 'addReviewer':
         continue;
       default:
-        events.push({
+        fromMessages.push({
           ...at(ms, ps),
           type: 'comment-added',
           author,
@@ -264,12 +276,28 @@ export function changeHistoryEvents(rc: RestChange, canonicalUrl?: string): Chan
   if (rc.work_in_progress !== true) {
     readyWithoutMarker(); // Gerrit leaves `work_in_progress` out when it is false
   }
-  // Stable sort (each source list is already in Gerrit's order): by time, then within one second
-  // by patch set (a review of patch set 1 precedes the upload of patch set 2 in the same second),
-  // then in the order Gerrit fires events within one update.
+  // Within one second: by patch set (a review of patch set 1 precedes the upload of patch set 2 in
+  // the same second), then in the order Gerrit fires events within one update. The messages are
+  // Gerrit's own record of the order of what they say: an abandon and a restore, or a restore and a
+  // review, in one second stay in that order (ranked by type, a restore went before the abandon it
+  // undid, and the replay then had the change abandoned during the review that followed). So the
+  // messages' events are only merged with the other lists' by that order, never reordered.
   const rank = (e: ChangeEvent) => (beforeSameSecondComments.has(e) ? ORDER['comment-added'] - 0.5 : ORDER[e.type]);
-  events.sort((a, b) => a.timeMs - b.timeMs || patchSetOrder(a, b) || rank(a) - rank(b));
-  return events;
+  const order = (a: ChangeEvent, b: ChangeEvent) => a.timeMs - b.timeMs || patchSetOrder(a, b) || rank(a) - rank(b);
+  // Stable sorts: each list is already in Gerrit's order.
+  events.sort(order);
+  fromMessages.sort((a, b) => a.timeMs - b.timeMs);
+  const merged: ChangeEvent[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < events.length || j < fromMessages.length) {
+    if (j === fromMessages.length || (i < events.length && order(events[i], fromMessages[j]) <= 0)) {
+      merged.push(events[i++]);
+    } else {
+      merged.push(fromMessages[j++]);
+    }
+  }
+  return merged;
 }
 
 function patchSetOrder(a: ChangeEvent, b: ChangeEvent): number {
