@@ -482,7 +482,10 @@ describe('fault suite: nothing lost, nothing doubled (real Gerrit, real Tempo)',
     for (const n of flood) {
       const detail = await gerrit
         .as('admin')
-        .request<{ messages: { author?: { username?: string } }[] }>('GET', `/changes/${n}?o=MESSAGES`);
+        .request<{ messages: { author?: { username?: string } }[] }>(
+          'GET',
+          `/changes/${n}?o=MESSAGES&o=DETAILED_ACCOUNTS`,
+        );
       const comments = detail.messages.filter((m) => m.author?.username === 'bob').length;
       assert.equal(comments, FLOOD_COMMENTS, `Gerrit recorded bob's ${FLOOD_COMMENTS} comments on change ${n}`);
       expected.set(traceIdOf(serverId, n), Array<string>(comments).fill('comment|ps1|bob|-'));
