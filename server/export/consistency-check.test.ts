@@ -6,7 +6,14 @@ import type { SpanRecord } from '../mapping/span-record.ts';
 import { SidecarMetrics } from '../observability/metrics.ts';
 import { TempoQueryError, TempoReader } from '../query/tempo-reader.ts';
 import { IngestStore } from '../store/ingest-store.ts';
-import { ConsistencyCheck, compareSpans, matchedSpans, readBackFailure, sample } from './consistency-check.ts';
+import {
+  ConsistencyCheck,
+  compareSpans,
+  matchedSpans,
+  readBackFailure,
+  sample,
+  traceIdFilter,
+} from './consistency-check.ts';
 
 const T = 'ab'.repeat(16);
 const id = (n: number) => n.toString(16).padStart(16, '0');
@@ -79,6 +86,15 @@ describe('matchedSpans', () => {
   it('restores the leading zeros Tempo drops from trace ids', () => {
     const zero = `00${'c'.repeat(30)}`;
     assert.equal(matchedSpans({ traces: [{ traceID: 'c'.repeat(30), spanSets: [{ matched: 2 }] }] }, zero), 2);
+  });
+});
+
+describe('traceIdFilter', () => {
+  it('asks for the id also without its leading zeros, the form Tempo 2.8 compares trace:id with', () => {
+    assert.equal(traceIdFilter(T), `{ trace:id = "${T}" }`);
+    const zero = `04f4${'1'.repeat(28)}`;
+    assert.equal(traceIdFilter(zero), `{ trace:id = "${zero}" || trace:id = "${zero.slice(1)}" }`);
+    assert.equal(traceIdFilter('0'.repeat(32)), `{ trace:id = "${'0'.repeat(32)}" || trace:id = "0" }`);
   });
 });
 

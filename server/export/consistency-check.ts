@@ -95,7 +95,7 @@ export async function readTempoCopy(reader: TempoReader, traceId: string): Promi
     change: change === undefined ? undefined : String(change),
   };
   try {
-    const answer = await reader.search(`{ trace:id = ${traceqlString(traceId)} }`, from, to, 20, 1);
+    const answer = await reader.search(traceIdFilter(traceId), from, to, 20, 1);
     return { ...copy, matched: matchedSpans(answer, traceId) };
   } catch (err) {
     if (err instanceof TempoQueryError && err.badQuery) {
@@ -103,6 +103,18 @@ export async function readTempoCopy(reader: TempoReader, traceId: string): Promi
     }
     throw err;
   }
+}
+
+/**
+ * TraceQL selecting every span of one trace. Tempo 2.8 compares `trace:id` with the id as it
+ * prints it, without leading zeros ("04f4…" matches nothing, "4f4…" does): both forms are asked
+ * for, and a span matching both still counts once.
+ */
+export function traceIdFilter(traceId: string): string {
+  const short = traceId.replace(/^0+(?=.)/, '');
+  return short === traceId
+    ? `{ trace:id = ${traceqlString(traceId)} }`
+    : `{ trace:id = ${traceqlString(traceId)} || trace:id = ${traceqlString(short)} }`;
 }
 
 /** The spans a search matched in one trace, over all its span sets. */
