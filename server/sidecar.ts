@@ -1,5 +1,6 @@
 import type { Config } from './config/config.ts';
 import { tempoHeaders } from './config/config.ts';
+import { ConsistencyCheck } from './export/consistency-check.ts';
 import { OutboxDrainer } from './export/outbox-drainer.ts';
 import { TempoExporter } from './export/tempo-exporter.ts';
 import { GerritRest, isChangeGone, restFailureReason } from './gerrit/rest-client.ts';
@@ -57,6 +58,8 @@ export class Sidecar {
   readonly reviewLoads: ReviewLoadService;
   readonly reconciler: Reconciler | undefined;
   readonly storage: StorageRetention;
+  /** The periodic read-back of exported changes (verify.intervalMs). */
+  readonly consistency: ConsistencyCheck;
   stream: GerritStream | undefined;
   /** Rebuilds of single changes beside the stream; undefined without gerrit.http. */
   readonly rebuilds: ChangeRebuilds | undefined;
@@ -131,6 +134,7 @@ export class Sidecar {
     });
     const spansInTempo = async (traceId: string) =>
       new Set((await this.tempoReader.trace(traceId)).map((span) => span.spanId));
+    this.consistency = new ConsistencyCheck(this.store, this.tempoReader, metrics, log, config.verify);
     this.drainer = new OutboxDrainer(this.store, this.exporter, spansInTempo, config.export, metrics, log);
     this.queries = new ChangeQueryService(this.tempoReader, this.store, this.mapper, {
       serverId: config.serverId,
@@ -214,6 +218,7 @@ export class Sidecar {
   start(): void {
     this.drainer.start();
     this.startAbandonSweep();
+    this.consistency.start();
     const ssh = this.config.gerrit.ssh;
     if (ssh) {
       if (ssh.hostKey.insecureAcceptAny) {
@@ -247,6 +252,7 @@ export class Sidecar {
     clearInterval(this.sweepTimer);
     clearTimeout(this.reconcileRetry);
     this.rebuilds?.stop();
+    await this.consistency.stop();
     await this.changeIndex.stop();
     await this.stream?.stop();
     await this.reconciling?.catch(() => undefined);

@@ -6,6 +6,7 @@ import { backfillCommand } from '../cli/backfill-command.ts';
 import { demoCommand } from '../cli/demo-command.ts';
 import { doctorCommand } from '../cli/doctor-command.ts';
 import { runCommand } from '../cli/run-command.ts';
+import { verifyCommand } from '../cli/verify-command.ts';
 import { debugRequested, exitWithError } from '../cli/errors.ts';
 import { DEMO_DEFAULTS } from '../demo/review-history.ts';
 
@@ -53,6 +54,22 @@ program
   .action((opts: { since: string; until?: string; exportTimeout: string }) =>
     backfillCommand({ ...program.opts(), ...opts }),
   );
+
+program
+  .command('verify')
+  .description(
+    "check what Tempo holds of each change updated in a range against the change's Gerrit history and the sidecar's ledger: prints missing and doubled spans (exit 1 if any)",
+  )
+  .requiredOption(
+    '--since <date>',
+    'oldest change update to include: 2026-01-31, an ISO time, or an age like 90d, 12h or 2w',
+  )
+  .option(
+    '--until <date>',
+    'newest change update to include (default: now; spans of the last minutes may not be visible in Tempo yet)',
+  )
+  .option('--json', 'print the report as JSON')
+  .action((opts: { since: string; until?: string; json?: boolean }) => verifyCommand({ ...program.opts(), ...opts }));
 
 program
   .command('demo')

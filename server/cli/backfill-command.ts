@@ -1,6 +1,7 @@
 import { SingleBar } from 'cli-progress';
-import { GerritRest, GerritRestError } from '../gerrit/rest-client.ts';
+import { GerritRest } from '../gerrit/rest-client.ts';
 import {
+  gerritProblem,
   loadOrExit,
   requireTempo,
   sidecarOrExit,
@@ -96,16 +97,4 @@ export async function backfillCommand(options: BackfillOptions): Promise<void> {
       `Tempo did not accept ${outbox.spans} spans within --export-timeout ${exportTimeoutS} s${lastError ? ` (last error: ${lastError})` : ''}: they stay in the outbox, and \`reviewtrace-server run\` (or backfill again) exports them`,
     );
   }
-}
-
-/** A Gerrit REST failure during backfill, in one line with what to check. */
-function gerritProblem(err: unknown): Error {
-  if (err instanceof GerritRestError) {
-    const hint =
-      err.status === undefined
-        ? '; is Gerrit running, and is gerrit.http.url (REVIEWTRACE_GERRIT__HTTP__URL) its address? `reviewtrace-server doctor` checks every connection'
-        : '';
-    return new CliError(`${err.message}${hint}`);
-  }
-  return err instanceof Error ? err : new Error(String(err));
 }

@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import { ConfigError, loadConfig, tempoHeaders, type Config } from '../config/config.ts';
 import { startHttpServer } from '../http/http-server.ts';
 import { createQueryApi } from '../http/query-api.ts';
+import { GerritRestError } from '../gerrit/rest-client.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
 import { Sidecar } from '../sidecar.ts';
 import { CliError, exitWithError, listenError } from './errors.ts';
@@ -128,4 +129,16 @@ export async function requireTempo(config: Config, command: string): Promise<voi
   throw new CliError(
     `Tempo does not accept spans: ${problem}. ${command} exports to it: start Tempo, or point REVIEWTRACE_TEMPO__OTLP_ENDPOINT (tempo.otlpEndpoint) at it; \`reviewtrace-server doctor\` checks every connection`,
   );
+}
+
+/** A Gerrit REST failure of a command (backfill, verify), in one line with what to check. */
+export function gerritProblem(err: unknown): Error {
+  if (err instanceof GerritRestError) {
+    const hint =
+      err.status === undefined
+        ? '; is Gerrit running, and is gerrit.http.url (REVIEWTRACE_GERRIT__HTTP__URL) its address? `reviewtrace-server doctor` checks every connection'
+        : '';
+    return new CliError(`${err.message}${hint}`);
+  }
+  return err instanceof Error ? err : new Error(String(err));
 }

@@ -83,7 +83,7 @@ export function parseDateRange(
   const untilMs = until === undefined ? nowMs : parseDateOption(until, '--until', nowMs);
   if (sinceMs > nowMs) {
     throw new CliError(
-      `--since ${since} is in the future (${new Date(sinceMs).toISOString()}): backfill reads past history; give an earlier date or an age like 90d`,
+      `--since ${since} is in the future (${new Date(sinceMs).toISOString()}): the range is of past history; give an earlier date or an age like 90d`,
       2,
     );
   }

@@ -156,6 +156,21 @@ const exportSchema = z
     readBackDelayMs: 5_000,
   });
 
+const verifySchema = z
+  .object({
+    /** How often the running sidecar reads a sample of exported changes back from Tempo; 0: never. */
+    intervalMs: z.number().int().min(0).default(300_000),
+    /** Closed changes read back per run. */
+    sampleTraces: z.number().int().min(1).max(1_000).default(20),
+    /**
+     * Only changes whose spans all left the outbox at least this long ago are read back: the time
+     * Tempo needs before a trace by id and a search show what it accepted.
+     */
+    minAgeMs: duration.default(120_000),
+  })
+  .strict()
+  .default({ intervalMs: 300_000, sampleTraces: 20, minAgeMs: 120_000 });
+
 const mappingSchema = z
   .object({
     /** Regexes (JavaScript syntax) matched against username, email and name to find CI bots. */
@@ -185,6 +200,7 @@ const configSchema = z
     gerrit: gerritSchema,
     tempo: tempoSchema,
     export: exportSchema,
+    verify: verifySchema,
     mapping: mappingSchema,
     query: z
       .object({

@@ -27,6 +27,28 @@ export interface IngestorHooks {
   onRebuilt?: (changeNumber: number, history: ChangeEvent[]) => void;
 }
 
+/**
+ * A change's complete spans as its whole history maps to them at `nowMs`, and the state it leaves:
+ * what a rebuild exports (new spans only), and what `verify` expects in Tempo. Writes nothing.
+ */
+export function replayHistory(
+  mapper: ChangeMapper,
+  history: readonly ChangeEvent[],
+  nowMs: number,
+): { change: OpenChange | undefined; spans: SpanRecord[] } {
+  let change: OpenChange | undefined;
+  const spans: SpanRecord[] = [];
+  for (const event of history) {
+    const result = mapper.applyEvent(change, event);
+    change = result.change;
+    spans.push(...result.spans);
+  }
+  if (change) {
+    spans.push(...mapper.finalizeAbandoned(change, nowMs));
+  }
+  return { change, spans };
+}
+
 export class Ingestor {
   private readonly store: IngestStore;
   private readonly mapper: ChangeMapper;
@@ -163,16 +185,7 @@ export class Ingestor {
    * the replayed one, and only spans the ledger has not seen are enqueued.
    */
   rebuildChange(number: number, history: ChangeEvent[]): { spans: number; open: boolean } {
-    let change: OpenChange | undefined;
-    const spans: SpanRecord[] = [];
-    for (const event of history) {
-      const result = this.mapper.applyEvent(change, event);
-      change = result.change;
-      spans.push(...result.spans);
-    }
-    if (change) {
-      spans.push(...this.mapper.finalizeAbandoned(change, Date.now()));
-    }
+    const { change, spans } = replayHistory(this.mapper, history, Date.now());
     let added = 0;
     this.store.transaction(() => {
       added = this.enqueue(spans);

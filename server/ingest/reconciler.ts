@@ -80,6 +80,11 @@ export class Reconciler {
        */
       beginRead?: () => OpenRead;
       onSkipped?: (changeNumber: number) => void;
+      /**
+       * Done with each change instead of rebuilding it (`verify` reads, writes nothing); returns
+       * the number counted as `spans` in the progress.
+       */
+      visit?: (rc: RestChange) => Promise<number>;
     } = {},
   ): Promise<WalkCursor> {
     let cursor: WalkCursor = { sinceMs, untilMs, cursorMs: untilMs, skip: 0, changes: 0, spans: 0 };
@@ -117,7 +122,9 @@ export class Reconciler {
       try {
         page = await this.rest.queryChanges(query, cursor.skip, this.pageSize);
         for (const rc of page) {
-          if (read?.touched(rc._number)) {
+          if (options.visit) {
+            cursor.spans += await options.visit(rc);
+          } else if (read?.touched(rc._number)) {
             options.onSkipped?.(rc._number);
           } else {
             cursor.spans += this.rebuild(rc);

@@ -183,6 +183,32 @@ export class SidecarMetrics {
     labelNames: ['reason'],
     registers: [this.registry],
   });
+  readonly verifyTracesChecked = new Counter({
+    name: 'reviewtrace_verify_traces_checked_total',
+    help: 'Closed changes the periodic consistency check read back from Tempo and compared with the ledger (verify.intervalMs).',
+    registers: [this.registry],
+  });
+  readonly verifySpansMissing = new Counter({
+    name: 'reviewtrace_verify_spans_missing_total',
+    help: 'Span ids the ledger says were exported that the consistency check did not find in Tempo.',
+    registers: [this.registry],
+  });
+  readonly verifySpansUnexpected = new Counter({
+    name: 'reviewtrace_verify_spans_unexpected_total',
+    help: "Span ids the consistency check found in a change's trace in Tempo that the ledger does not hold.",
+    registers: [this.registry],
+  });
+  readonly verifySpansDoubled = new Counter({
+    name: 'reviewtrace_verify_spans_doubled_total',
+    help: 'Spans Tempo stores more than once (copies beyond the first), found by the consistency check with a TraceQL search scoped to the trace.',
+    registers: [this.registry],
+  });
+  readonly verifyFailures = new Counter({
+    name: 'reviewtrace_verify_failures_total',
+    help: 'Traces the consistency check could not read back, by reason: tempo_unreachable, query_refused (e.g. a trace longer than query_frontend.search.max_duration), tempo_error.',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics !== false) {

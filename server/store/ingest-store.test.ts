@@ -188,6 +188,22 @@ describe('IngestStore (real SQLite file)', () => {
     store.close();
   });
 
+  it('lists closed traces for the consistency check: compacted long enough ago, newest first, not grown since', () => {
+    const store = new IngestStore(join(dir, 'closed-before.db'));
+    store.enqueueSpans([span('11', traceA)], 1000);
+    drain(store);
+    store.compactLedger(new Set(), 5000);
+    store.enqueueSpans([span('21', traceB)], 6000);
+    drain(store);
+    store.compactLedger(new Set(), 7000);
+    assert.deepEqual(store.closedTracesBefore(6000, 10), [traceA], 'B was compacted after the cut-off');
+    assert.deepEqual(store.closedTracesBefore(9000, 10), [traceB, traceA], 'newest first');
+    assert.deepEqual(store.closedTracesBefore(9000, 1), [traceB]);
+    store.enqueueSpans([span('12', traceA)], 8000);
+    assert.deepEqual(store.closedTracesBefore(9000, 10), [traceB], 'A grew again: its new span may not be in Tempo');
+    store.close();
+  });
+
   it('leaves a trace with an id it could not pack as rows, still refused', () => {
     const store = new IngestStore(join(dir, 'compact-odd.db'));
     const odd = { ...span('1', traceA), spanId: 'not a span id' };

@@ -131,6 +131,7 @@ export class IngestStore {
     closedTraceUpsert: StatementSync;
     closedTraceTotals: StatementSync;
     closedTraceCount: StatementSync;
+    closedTracesBefore: StatementSync;
     ledgerTraces: StatementSync;
     ledgerOfTrace: StatementSync;
     ledgerDeleteTrace: StatementSync;
@@ -223,6 +224,13 @@ export class IngestStore {
          ON CONFLICT(trace_id) DO UPDATE SET span_count = excluded.span_count, first_at_ms = excluded.first_at_ms, compacted_at_ms = excluded.compacted_at_ms, span_ids = excluded.span_ids`,
       ),
       closedTraceCount: this.db.prepare('SELECT COUNT(*) AS n FROM closed_traces'),
+      // Closed traces compacted before a time, newest first, without spans added since (a trace
+      // that grew again has per-span rows, whose spans may still be on their way to Tempo).
+      closedTracesBefore: this.db.prepare(
+        `SELECT trace_id FROM closed_traces c WHERE compacted_at_ms <= ?
+           AND NOT EXISTS (SELECT 1 FROM ledger l WHERE l.trace_id = c.trace_id)
+         ORDER BY compacted_at_ms DESC LIMIT ?`,
+      ),
       closedTraceTotals: this.db.prepare(
         'SELECT COUNT(*) AS traces, COALESCE(SUM(span_count), 0) AS spans FROM closed_traces',
       ),
@@ -499,6 +507,17 @@ export class IngestStore {
       ids.add(row.span_id);
     }
     return [...ids].sort();
+  }
+
+  /**
+   * Trace ids of the most recently closed traces whose spans all left the outbox before
+   * `compactedBeforeMs` (compaction folds a trace only then), newest first: what the periodic
+   * consistency check reads back from Tempo.
+   */
+  closedTracesBefore(compactedBeforeMs: number, limit: number): string[] {
+    return (this.stmts.closedTracesBefore.all(compactedBeforeMs, limit) as { trace_id: string }[]).map(
+      (r) => r.trace_id,
+    );
   }
 
   private compactedSpanIds(traceId: string): Uint8Array | undefined {

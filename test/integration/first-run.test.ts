@@ -284,7 +284,7 @@ describe('first run (README commands, real Tempo)', { timeout: 900_000 }, () => 
   });
 
   it("lists --config and the other global options in every command's help", async () => {
-    for (const command of ['run', 'demo', 'backfill', 'doctor']) {
+    for (const command of ['run', 'demo', 'backfill', 'doctor', 'verify']) {
       const r = await cli([command, '--help']);
       assert.equal(r.code, 0);
       assert.match(r.stdout, /-c, --config <file>/, command);
