@@ -1,10 +1,9 @@
 import { SingleBar } from 'cli-progress';
-import { GerritRest } from '../gerrit/rest-client.ts';
 import {
   gerritProblem,
   loadOrExit,
   requireTempo,
-  sidecarOrExit,
+  sidecarWithReconciler,
   untilSignal,
   waitForOutboxEmpty,
   type CommonOptions,
@@ -37,15 +36,7 @@ export async function backfillCommand(options: BackfillOptions): Promise<void> {
   }
   // Both services first, before the database is opened: a mistake ends here in one line.
   await requireTempo(config, 'backfill');
-  await new GerritRest(config.gerrit.http).version().catch((err: unknown) => {
-    throw gerritProblem(err);
-  });
-  const sidecar = sidecarOrExit(config, log, options);
-  const reconciler = sidecar.reconciler;
-  if (!reconciler) {
-    sidecar.store.close();
-    throw new CliError('gerrit.http is not configured', 2);
-  }
+  const { sidecar, reconciler } = await sidecarWithReconciler(config, log, options);
   sidecar.drainer.start();
   const abort = new AbortController();
   void untilSignal(log).then(() => abort.abort());

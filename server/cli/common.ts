@@ -2,7 +2,8 @@ import type { Server } from 'node:http';
 import { ConfigError, loadConfig, tempoHeaders, type Config } from '../config/config.ts';
 import { startHttpServer } from '../http/http-server.ts';
 import { createQueryApi } from '../http/query-api.ts';
-import { GerritRestError } from '../gerrit/rest-client.ts';
+import { GerritRest, GerritRestError } from '../gerrit/rest-client.ts';
+import type { Reconciler } from '../ingest/reconciler.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
 import { Sidecar } from '../sidecar.ts';
 import { CliError, exitWithError, listenError } from './errors.ts';
@@ -23,6 +24,30 @@ export function sidecarOrExit(config: Config, log: Logger, options: CommonOption
     }
     throw err;
   }
+}
+
+/**
+ * For commands that walk Gerrit's changes (backfill, verify): Gerrit's REST API answers (else one
+ * line saying what to check), then the sidecar on the configured database with its reconciler.
+ */
+export async function sidecarWithReconciler(
+  config: Config,
+  log: Logger,
+  options: CommonOptions,
+): Promise<{ sidecar: Sidecar; reconciler: Reconciler }> {
+  if (!config.gerrit.http) {
+    throw new CliError('gerrit.http is not configured', 2);
+  }
+  await new GerritRest(config.gerrit.http).version().catch((err: unknown) => {
+    throw gerritProblem(err);
+  });
+  const sidecar = sidecarOrExit(config, log, options);
+  const reconciler = sidecar.reconciler;
+  if (!reconciler) {
+    sidecar.store.close();
+    throw new CliError('gerrit.http is not configured', 2);
+  }
+  return { sidecar, reconciler };
 }
 
 /** Loads the config or exits with the problems listed in plain words (exit code 2). */

@@ -2,13 +2,13 @@ import { SingleBar } from 'cli-progress';
 import { tempoHeaders } from '../config/config.ts';
 import { compareSpans, readTempoCopy, type SpanComparison } from '../export/consistency-check.ts';
 import { changeHistoryEvents } from '../gerrit/change-history.ts';
-import { GerritRest, type RestChange } from '../gerrit/rest-client.ts';
+import type { RestChange } from '../gerrit/rest-client.ts';
 import { replayHistory } from '../ingest/ingestor.ts';
 import { traceIdFor } from '../mapping/span-ids.ts';
 import type { Logger } from '../observability/logger.ts';
 import { TempoReader } from '../query/tempo-reader.ts';
 import type { Sidecar } from '../sidecar.ts';
-import { gerritProblem, loadOrExit, sidecarOrExit, untilSignal, type CommonOptions } from './common.ts';
+import { gerritProblem, loadOrExit, sidecarWithReconciler, untilSignal, type CommonOptions } from './common.ts';
 import { CliError, parseDateRange } from './errors.ts';
 
 // `verify --since`: for every change Gerrit lists as updated in the range, what Tempo holds of its
@@ -219,15 +219,7 @@ export async function verifyCommand(options: VerifyOptions): Promise<void> {
       `Tempo's query API does not answer: ${(err as Error).message}. verify reads traces from it: start Tempo, or point REVIEWTRACE_TEMPO__QUERY_URL (tempo.queryUrl) at it; \`reviewtrace-server doctor\` checks every connection`,
     );
   });
-  await new GerritRest(config.gerrit.http).version().catch((err: unknown) => {
-    throw gerritProblem(err);
-  });
-  const sidecar = sidecarOrExit(config, log, options);
-  const reconciler = sidecar.reconciler;
-  if (!reconciler) {
-    sidecar.store.close();
-    throw new CliError('gerrit.http is not configured', 2);
-  }
+  const { sidecar, reconciler } = await sidecarWithReconciler(config, log, options);
   const abort = new AbortController();
   void untilSignal(log).then(() => abort.abort());
   const bar = progress(log);
