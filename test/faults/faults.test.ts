@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { rng } from '../../server/demo/random.ts';
 import { GerritServer, gerritReady } from '../support/gerrit.ts';
 import { OtlpProxy } from '../support/otlp-proxy.ts';
 import {
@@ -47,19 +48,9 @@ const STORIES = TEMPLATES.length * CASTS.length;
 const FLOOD_CHANGES = 12;
 const FLOOD_COMMENTS = 60;
 
-/** A seeded generator (mulberry32), so a failing run can be replayed with REVIEWTRACE_FAULT_SEED. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const seed = Number(process.env.REVIEWTRACE_FAULT_SEED ?? Date.now() % 1_000_000);
-const random = seeded(seed);
+// Seeded (server/demo/random.ts), so a failing run can be replayed with REVIEWTRACE_FAULT_SEED.
+const random = rng(seed);
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 function sidecarEnv(extra: Record<string, string> = {}): Record<string, string> {
