@@ -8,7 +8,7 @@ import { pino } from 'pino';
 import type { SpanRecord } from '../mapping/span-record.ts';
 import { SidecarMetrics } from '../observability/metrics.ts';
 import { IngestStore } from '../store/ingest-store.ts';
-import { OutboxDrainer, type SpansInTempo } from './outbox-drainer.ts';
+import { OutboxDrainer, type DrainerOptions, type SpansInTempo } from './outbox-drainer.ts';
 import { TempoExporter } from './tempo-exporter.ts';
 
 /** A loopback port nothing listens on: connections are refused, as with a stopped Tempo. */
@@ -35,35 +35,14 @@ const span = (i: number): SpanRecord => ({
 
 describe('OutboxDrainer with Tempo unreachable', () => {
   it('keeps every span, counts the failure, and warns loudly near the bound', async () => {
-    const warnings: Record<string, unknown>[] = [];
-    const log = pino(
-      { level: 'warn' },
-      new Writable({
-        write: (c: Buffer, _e, done) => (warnings.push(JSON.parse(c.toString()) as Record<string, unknown>), done()),
-      }),
-    );
+    const logLines: Record<string, unknown>[] = [];
     const store = new IngestStore(':memory:');
-    const metrics = new SidecarMetrics({ defaultMetrics: false });
-    const exporter = new TempoExporter(
-      { endpoint: `http://127.0.0.1:${await closedPort()}/v1/traces`, headers: {}, timeoutMs: 2000 },
-      { serviceName: 'gerrit', serverAddress: 's' },
-    );
-    const drainer = new OutboxDrainer(
+    const { drainer, metrics } = drainerFor(
       store,
-      exporter,
+      `http://127.0.0.1:${await closedPort()}/v1/traces`,
       nothingInTempo,
-      {
-        batchSpans: 10,
-        batchBytes: 1e6,
-        maxOutboxSpans: 100,
-        warnFillRatio: 0.8,
-        minBackoffMs: 10,
-        maxBackoffMs: 20,
-        idleMs: 10,
-        readBackDelayMs: 0,
-      },
-      metrics,
-      log,
+      logLines,
+      { maxOutboxSpans: 100, warnFillRatio: 0.8 },
     );
     store.enqueueSpans(
       Array.from({ length: 90 }, (_, i) => span(i)),
@@ -79,7 +58,7 @@ describe('OutboxDrainer with Tempo unreachable', () => {
     assert.equal(drainer.isFull(), false);
     await new Promise((r) => setImmediate(r));
     assert.ok(
-      warnings.some(
+      logLines.some(
         (w) => w.msg === 'Outbox is filling up: Tempo is not keeping up or is unreachable' && w.outboxSpans === 90,
       ),
     );
@@ -207,7 +186,13 @@ const spanOf = (trace: number, i: number): SpanRecord => ({
   traceId: trace.toString(16).padStart(32, '0'),
 });
 
-function drainerFor(store: IngestStore, url: string, spansInTempo: SpansInTempo, lines: Record<string, unknown>[]) {
+function drainerFor(
+  store: IngestStore,
+  url: string,
+  spansInTempo: SpansInTempo,
+  lines: Record<string, unknown>[],
+  options: Partial<DrainerOptions> = {},
+) {
   const log = pino(
     { level: 'info' },
     new Writable({
@@ -232,6 +217,7 @@ function drainerFor(store: IngestStore, url: string, spansInTempo: SpansInTempo,
       maxBackoffMs: 20,
       idleMs: 10,
       readBackDelayMs: 0,
+      ...options,
     },
     metrics,
     log,
