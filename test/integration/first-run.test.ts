@@ -6,6 +6,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { CLI_BIN, assertOneLine, runCli, type CliResult } from '../support/cli.ts';
 import { TempoServer } from '../support/tempo.ts';
 import { freePort, waitFor } from '../support/wait.ts';
 
@@ -19,9 +20,7 @@ import { freePort, waitFor } from '../support/wait.ts';
 // environment, which the README's commands leave alone.
 
 const repo = new URL('../../', import.meta.url).pathname;
-const bin = join(repo, 'server/bin/reviewtrace-server.cjs');
 const work = mkdtempSync(join(tmpdir(), 'reviewtrace-first-run-'));
-const STACK_FRAME = /^\s+at /m;
 let tempo: TempoServer;
 let runs = 0;
 
@@ -91,49 +90,9 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI (through the package's bin shim) to its end. */
-function cli(args: string[], env: Record<string, string> = {}, timeoutMs = 60_000): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      cwd: work,
-      // Each run its own data directory: nothing one run stored changes what the next one says.
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        REVIEWTRACE_DATA_DIR: join(work, `data-${(runs += 1)}`),
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`reviewtrace-server ${args.join(' ')} did not end within ${timeoutMs} ms: ${stderr}`));
-    }, timeoutMs);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-/** A foreseeable mistake: exit code ≠ 0, exactly one line on stderr matching `message`, no stack frame. */
-function assertOneLine(r: Result, message: RegExp, what: string): void {
-  assert.notEqual(r.code, 0, `${what}: exit code`);
-  const lines = r.stderr.trim().split('\n');
-  assert.equal(lines.length, 1, `${what}: one line on stderr, got:\n${r.stderr}`);
-  assert.doesNotMatch(r.stderr, STACK_FRAME, `${what}: no stack trace`);
-  assert.match(lines[0], message, what);
-}
+/** Runs the CLI to its end; each run its own data directory, so nothing one run stored changes what the next one says. */
+const cli = (args: string[], env: Record<string, string> = {}, timeoutMs = 60_000): Promise<CliResult> =>
+  runCli(args, { cwd: work, env: { REVIEWTRACE_DATA_DIR: join(work, `data-${(runs += 1)}`), ...env }, timeoutMs });
 
 /** JSON log lines of a log file (pino). */
 function logLines(path: string): { level: number; msg: string; [k: string]: unknown }[] {
@@ -240,7 +199,7 @@ describe('first run (README commands, real Tempo)', { timeout: 900_000 }, () => 
     await tempo.stop();
     const port = await freePort();
     const logPath = join(work, 'outage.log');
-    const demo = new Logged(process.execPath, [bin, 'demo', '--changes', '60'], {
+    const demo = new Logged(process.execPath, [CLI_BIN, 'demo', '--changes', '60'], {
       cwd: repo,
       logPath,
       env: {
@@ -427,7 +386,7 @@ describe('first run (README commands, real Tempo)', { timeout: 900_000 }, () => 
     // ... and run accepts the same configuration: it starts (and keeps retrying Gerrit).
     const port = await freePort();
     const logPath = join(work, 'run.log');
-    const run = new Logged(process.execPath, [bin, '--config', sshOnly], {
+    const run = new Logged(process.execPath, [CLI_BIN, '--config', sshOnly], {
       cwd: work,
       logPath,
       env: {

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,6 +13,7 @@ import { SidecarMetrics } from '../../server/observability/metrics.ts';
 import { Sidecar } from '../../server/sidecar.ts';
 import { GerritServer, gerritReady } from '../support/gerrit.ts';
 import { createProject, runScenarios, type ScenarioRun } from '../support/review-scenarios.ts';
+import { assertOneLine, runCli, type CliResult } from '../support/cli.ts';
 import { TempoServer } from '../support/tempo.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -23,10 +23,7 @@ import { waitFor } from '../support/wait.ts';
 // them to Tempo with the official OTLP exporter, leaving out one span of each change and sending one
 // span twice. Both checks must name exactly those spans: nothing else missing, nothing else doubled.
 
-const repo = new URL('../../', import.meta.url).pathname;
-const bin = join(repo, 'server/bin/reviewtrace-server.cjs');
 const work = mkdtempSync(join(tmpdir(), 'reviewtrace-verify-'));
-const STACK_FRAME = /^\s+at /m;
 const PROJECT = 'verify-reviews';
 
 let tempo: TempoServer;
@@ -38,41 +35,8 @@ let runs: ScenarioRun[];
 const left = new Map<number, string>();
 let doubled: { change: number; spanId: string };
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], env: Record<string, string> = {}): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      cwd: work,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`reviewtrace-server ${args.join(' ')} did not end: ${stderr}`));
-    }, 120_000);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-function assertOneLine(r: Result, message: RegExp, what: string): void {
-  assert.notEqual(r.code, 0, `${what}: exit code`);
-  const lines = r.stderr.trim().split('\n');
-  assert.equal(lines.length, 1, `${what}: one line on stderr, got:\n${r.stderr}`);
-  assert.doesNotMatch(r.stderr, STACK_FRAME, `${what}: no stack trace`);
-  assert.match(lines[0], message, what);
-}
+const cli = (args: string[], env: Record<string, string> = {}): Promise<CliResult> =>
+  runCli(args, { cwd: work, env, timeoutMs: 120_000 });
 
 async function closedPort(): Promise<number> {
   const server = createServer();
