@@ -1,8 +1,7 @@
 import { Attr, ChangeState, PipelineResult, ReviewOutcome, SpanName } from '../../src/review-model/span-schema.ts';
 import { parseReviewMessageHeader } from '../gerrit/review-message.ts';
 import type { Account, Approval, ChangeEvent, PatchSetRef } from '../gerrit/stream-events.ts';
-import { hash } from 'node:crypto';
-import { spanIdFor, traceIdFor, traceKey } from './span-ids.ts';
+import { sha256Hex16, spanIdFor, traceIdFor, traceKey } from './span-ids.ts';
 import type { AttributeValue, SpanRecord, SpanStatus } from './span-record.ts';
 
 // Turns the events of one change into complete spans (SPEC "Span contract"). A span is produced
@@ -714,12 +713,19 @@ export function appliedState(c: OpenChange, event: ChangeEvent): AppliedState {
  */
 export function factKey(event: ChangeEvent): string {
   const text = event.type === 'comment-added' ? event.comment.trim() : '';
-  return hash('sha256', `${eventFingerprint(event)}\0${text}`, 'hex').slice(0, 16);
+  // A flat string: a slice of the hex digest would keep all 64 characters alive in OpenChange.applied.
+  return sha256Hex16(`${eventFingerprint(event)}\0${text}`);
 }
 
 function findApplied(c: OpenChange, event: ChangeEvent, key: string): boolean {
-  for (const [timeMs, k] of c.applied ?? []) {
-    if (k === key && Math.abs(timeMs - event.timeMs) <= FACT_SKEW_MS) {
+  const applied = c.applied;
+  if (applied === undefined) {
+    return false;
+  }
+  // An index loop: destructuring each entry through the iterator cost 4 % of bench:ingest.
+  for (let i = 0; i < applied.length; i += 1) {
+    const entry = applied[i];
+    if (entry[1] === key && Math.abs(entry[0] - event.timeMs) <= FACT_SKEW_MS) {
       return true;
     }
   }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { spanIdFor, traceIdFor, traceKey } from './span-ids.ts';
+import { sha256Hex16, spanIdFor, traceIdFor, traceKey } from './span-ids.ts';
 
 // The formulas of SPEC "Span contract", computed here the plain way: ids must never change, or a
 // backfill would write every span of every change a second time.
@@ -26,5 +26,11 @@ describe('span ids', () => {
   it('are lowercase hex of the right length', () => {
     assert.match(traceIdFor('s', 42), /^[0-9a-f]{32}$/);
     assert.match(spanIdFor(traceKey('s', 42), 'change'), /^[0-9a-f]{16}$/);
+  });
+
+  it('fact keys are the first 16 hex characters of the sha256, so keys stored by earlier versions still match', () => {
+    for (const text of ['', 'comment|1|x|Code-Review=2\0LGTM', 'hashtags|ü,李|\0😀']) {
+      assert.equal(sha256Hex16(text), sha256Hex(text).slice(0, 16), JSON.stringify(text));
+    }
   });
 });

@@ -20,6 +20,11 @@ export function spanIdFor(key: string, spanKey: string): string {
   return sha256HexPrefix(`${key}\0${spanKey}`, SPAN_ID_CODES);
 }
 
+/** 16 hex chars: the first 8 bytes of sha256(input), for keys that are not span ids (fact keys). */
+export function sha256Hex16(input: string): string {
+  return sha256HexPrefix(input, SPAN_ID_CODES);
+}
+
 const HEX_CODES = Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
 const TRACE_ID_CODES = new Array<number>(32).fill(0);
 const SPAN_ID_CODES = new Array<number>(16).fill(0);
