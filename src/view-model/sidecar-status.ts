@@ -7,17 +7,35 @@ export type StatusTone = 'ok' | 'warning' | 'error' | 'info';
 
 export interface StatusLine {
   /** Stable key (used for data-testid). */
-  key: 'sidecar' | 'gerrit' | 'tempo-export' | 'tempo-query' | 'outbox' | 'dead-letters' | 'watermark';
+  key:
+    | 'sidecar'
+    | 'gerrit'
+    | 'tempo-export'
+    | 'tempo-query'
+    | 'outbox'
+    | 'dead-letters'
+    | 'rebuilds'
+    | 'change-index'
+    | 'watermark'
+    /** One line per degradation, by its reason (reconcile_failing, rebuilds_failing). */
+    | `degraded-${string}`;
   tone: StatusTone;
   text: string;
 }
 
 export function describeSidecarStatus(s: SidecarStatus): StatusLine[] {
   const lines: StatusLine[] = [];
+  const degraded = s.degraded ?? [];
   lines.push(
-    s.ready
-      ? { key: 'sidecar', tone: 'ok', text: 'The sidecar is reachable and ready.' }
-      : { key: 'sidecar', tone: 'warning', text: 'The sidecar is reachable but not ready (see below).' },
+    !s.ready
+      ? { key: 'sidecar', tone: 'warning', text: 'The sidecar is reachable but not ready (see below).' }
+      : degraded.length > 0
+        ? {
+            key: 'sidecar',
+            tone: 'warning',
+            text: 'The sidecar is ready, but part of its work is failing (see below): the stream and the export go on.',
+          }
+        : { key: 'sidecar', tone: 'ok', text: 'The sidecar is reachable and ready.' },
   );
   if (!s.gerrit.configured) {
     lines.push({ key: 'gerrit', tone: 'info', text: 'No Gerrit stream is configured (demo mode or REST only).' });
@@ -72,6 +90,25 @@ export function describeSidecarStatus(s: SidecarStatus): StatusLine[] {
       key: 'dead-letters',
       tone: 'warning',
       text: `${formatCount(s.deadLetters)} spans were refused by Tempo and kept aside (dead letters; see the sidecar's log).`,
+    });
+  }
+  for (const d of degraded) {
+    lines.push({ key: `degraded-${d.reason}`, tone: 'warning', text: `Since ${d.since}, ${d.message}.` });
+  }
+  // Rebuilds that are failing are already a degraded line; these are the ones in progress.
+  if (s.rebuilds && s.rebuilds.changes > s.rebuilds.failing) {
+    lines.push({
+      key: 'rebuilds',
+      tone: 'info',
+      text: `${formatCount(s.rebuilds.changes - s.rebuilds.failing)} changes are being rebuilt from Gerrit's REST history (${formatCount(s.rebuilds.heldEvents)} live events wait for them).`,
+    });
+  }
+  if (s.changeIndex?.state === 'rebuilding') {
+    const progress = s.changeIndex.rebuildProgress;
+    lines.push({
+      key: 'change-index',
+      tone: 'info',
+      text: `The change index is being rebuilt from Tempo${progress === undefined ? '' : ` (${formatShare(progress)} done)`}; the list searches Tempo meanwhile.`,
     });
   }
   if (s.watermark) {
