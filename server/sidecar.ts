@@ -173,6 +173,7 @@ export class Sidecar {
           maxHeld: config.gerrit.maxHeldEvents,
           retryInitialMs: config.gerrit.reconcileRetryInitialMs,
           retryMaxMs: config.gerrit.reconcileRetryMaxMs,
+          maxConcurrentReads: config.gerrit.maxConcurrentRebuilds,
         },
         {
           rebuild: async (n) => {

@@ -78,6 +78,8 @@ const gerritSchema = z
     maxHeldEventsPerChange: z.number().int().min(1).default(1_000),
     /** Live events held for all changes being rebuilt together. */
     maxHeldEvents: z.number().int().min(1).default(20_000),
+    /** Change histories read from Gerrit REST at once to rebuild single changes (the others wait their turn). */
+    maxConcurrentRebuilds: z.number().int().min(1).max(64).default(4),
     /** First retry of a failed reconcile or change rebuild; the delay doubles up to reconcileRetryMaxMs. */
     reconcileRetryInitialMs: duration.default(5_000),
     reconcileRetryMaxMs: duration.default(300_000),
@@ -88,6 +90,7 @@ const gerritSchema = z
     pageSize: 100,
     maxHeldEventsPerChange: 1_000,
     maxHeldEvents: 20_000,
+    maxConcurrentRebuilds: 4,
     reconcileRetryInitialMs: 5_000,
     reconcileRetryMaxMs: 300_000,
   });

@@ -34,7 +34,7 @@ function setUp(limits: Partial<ChangeRebuildLimits> = {}, onApply?: (event: Chan
   const persisted: number[][] = [];
   const metrics = new SidecarMetrics({ defaultMetrics: false });
   const rebuilds = new ChangeRebuilds(
-    { maxHeldPerChange: 100, maxHeld: 1000, retryInitialMs: 1, retryMaxMs: 4, ...limits },
+    { maxHeldPerChange: 100, maxHeld: 1000, retryInitialMs: 1, retryMaxMs: 4, maxConcurrentReads: 8, ...limits },
     {
       rebuild: (change) =>
         new Promise<void>((resolve, reject) => {
@@ -124,7 +124,14 @@ describe('ChangeRebuilds', () => {
     await settle();
     assert.deepEqual(
       { ...rebuilds.status(), failingSinceMs: typeof rebuilds.status().failingSinceMs },
-      { changes: 1, failing: 1, heldEvents: 1, lastError: 'no answer within 30000 ms', failingSinceMs: 'number' },
+      {
+        changes: 1,
+        reading: 0,
+        failing: 1,
+        heldEvents: 1,
+        lastError: 'no answer within 30000 ms',
+        failingSinceMs: 'number',
+      },
     );
     assert.equal(await counter(metrics.reconcileFailures, { kind: 'change', reason: 'timeout' }), 1);
     rebuilds.hold(comment(1, 11));
@@ -177,6 +184,45 @@ describe('ChangeRebuilds', () => {
     assert.deepEqual(
       applied.map((a) => a.sec),
       [10, 11, 12],
+    );
+  });
+
+  it('reads at most maxConcurrentReads histories at once; the others wait their turn with their events held', async () => {
+    const { rebuilds, reads, applied } = setUp({ maxConcurrentReads: 2 });
+    for (const change of [1, 2, 3, 4, 5]) {
+      rebuilds.request(change, comment(change, change * 10));
+    }
+    rebuilds.hold(comment(5, 51));
+    assert.deepEqual(
+      reads.map((r) => r.change),
+      [1, 2],
+    );
+    assert.deepEqual([rebuilds.status().changes, rebuilds.status().reading, rebuilds.status().heldEvents], [5, 2, 6]);
+    assert.ok(
+      [3, 4, 5].every((n) => rebuilds.has(n)),
+      'a change waiting for a read holds its events',
+    );
+    reads[1].resolve();
+    await until('change 3 is read once change 2 is done', () => reads.length === 3);
+    assert.equal(reads[2].change, 3);
+    reads[0].fail(new Error('timeout'));
+    await until('change 4 takes the slot of the failed read', () => reads.length === 4);
+    assert.equal(reads[3].change, 4);
+    // Change 1 retries after its backoff, behind change 5 (requested before the retry was due).
+    reads[2].resolve();
+    reads[3].resolve();
+    await until('change 5 and the retry of change 1 are read', () => reads.length === 6);
+    assert.deepEqual(
+      reads.slice(4).map((r) => r.change),
+      [5, 1],
+    );
+    assert.ok(rebuilds.status().reading <= 2);
+    reads[4].resolve();
+    reads[5].resolve();
+    await until('every change is released', () => rebuilds.status().changes === 0);
+    assert.deepEqual(
+      applied.map((a) => a.sec),
+      [20, 30, 40, 50, 51, 10],
     );
   });
 

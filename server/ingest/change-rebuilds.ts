@@ -8,7 +8,9 @@ import type { SidecarMetrics } from '../observability/metrics.ts';
 // events keep waiting; a bound that is hit drops the event with a counted, logged reason and has the
 // change read once more after the running read (the history then holds the dropped event).
 // The changes waiting are persisted (persist()), so a restart rebuilds them even if their events
-// are older than the reconcile's window.
+// are older than the reconcile's window. At most maxConcurrentReads histories are read at once, so
+// a burst of suspicious events (a reconnect, a bulk edit) does not flood Gerrit's REST API; the
+// others wait their turn in request order, their events held like those of a change being read.
 
 export interface ChangeRebuildLimits {
   /** Live events held for one change while it is rebuilt. */
@@ -17,6 +19,8 @@ export interface ChangeRebuildLimits {
   maxHeld: number;
   retryInitialMs: number;
   retryMaxMs: number;
+  /** Change histories read from Gerrit REST at once. */
+  maxConcurrentReads: number;
 }
 
 export interface ChangeRebuildParts {
@@ -38,8 +42,10 @@ export interface ChangeRebuildParts {
 }
 
 export interface ChangeRebuildStatus {
-  /** Changes waiting for their rebuild (being read, or waiting to retry). */
+  /** Changes waiting for their rebuild (being read, waiting for a free read, or waiting to retry). */
   changes: number;
+  /** Of those, the ones being read now (at most maxConcurrentReads). */
+  reading: number;
   /** Of those, the ones whose last read failed. */
   failing: number;
   heldEvents: number;
@@ -71,6 +77,9 @@ export class ChangeRebuilds {
   private readonly warnOnce: RateLimitedLog;
   private heldTotal = 0;
   private stopped = false;
+  private readsRunning = 0;
+  /** Changes whose read is due, waiting for one of the maxConcurrentReads, in request order. */
+  private readonly due: number[] = [];
 
   constructor(limits: ChangeRebuildLimits, parts: ChangeRebuildParts) {
     this.limits = limits;
@@ -98,8 +107,8 @@ export class ChangeRebuilds {
     if (trigger) {
       this.push(changeNumber, entry, trigger, true);
     }
-    if (started && !this.stopped) {
-      void this.read(changeNumber, entry);
+    if (started) {
+      this.schedule(changeNumber);
     }
     this.updateGauges();
   }
@@ -124,7 +133,14 @@ export class ChangeRebuilds {
         failingSinceMs = Math.min(failingSinceMs ?? Infinity, entry.failingSinceMs ?? Infinity);
       }
     }
-    return { changes: this.waiting.size, failing, heldEvents: this.heldTotal, lastError, failingSinceMs };
+    return {
+      changes: this.waiting.size,
+      reading: this.readsRunning,
+      failing,
+      heldEvents: this.heldTotal,
+      lastError,
+      failingSinceMs,
+    };
   }
 
   /** Stops retrying. Held events stay unapplied: the persisted changes are rebuilt at the next start. */
@@ -163,10 +179,30 @@ export class ChangeRebuilds {
     );
   }
 
+  /** Reads the change's history now if fewer than maxConcurrentReads run, else when one ends. */
+  private schedule(changeNumber: number): void {
+    if (this.stopped) {
+      return;
+    }
+    this.due.push(changeNumber);
+    this.startDue();
+  }
+
+  private startDue(): void {
+    while (!this.stopped && this.readsRunning < this.limits.maxConcurrentReads && this.due.length > 0) {
+      const changeNumber = this.due.shift() as number;
+      const entry = this.waiting.get(changeNumber);
+      if (entry && !entry.reading) {
+        void this.read(changeNumber, entry);
+      }
+    }
+  }
+
   private async read(changeNumber: number, entry: Waiting): Promise<void> {
     entry.retry = undefined;
     entry.reading = true;
     entry.again = false;
+    this.readsRunning += 1;
     let failure: Error | undefined;
     try {
       await this.parts.rebuild(changeNumber);
@@ -174,9 +210,15 @@ export class ChangeRebuilds {
       failure = err as Error;
     }
     entry.reading = false;
+    this.readsRunning -= 1;
     if (this.stopped) {
       return;
     }
+    this.finishRead(changeNumber, entry, failure);
+    this.startDue();
+  }
+
+  private finishRead(changeNumber: number, entry: Waiting, failure: Error | undefined): void {
     if (failure === undefined) {
       if (entry.failures > 0) {
         this.parts.log.info(
@@ -186,7 +228,7 @@ export class ChangeRebuilds {
       }
       entry.failures = 0;
       if (entry.again) {
-        void this.read(changeNumber, entry);
+        this.schedule(changeNumber);
         return;
       }
       this.release(changeNumber, entry);
@@ -216,7 +258,10 @@ export class ChangeRebuilds {
       },
       'Could not rebuild a change from REST; its events wait, the other changes flow on; retrying',
     );
-    entry.retry = setTimeout(() => void this.read(changeNumber, entry), delayMs);
+    entry.retry = setTimeout(() => {
+      entry.retry = undefined;
+      this.schedule(changeNumber);
+    }, delayMs);
     entry.retry.unref();
     this.updateGauges();
   }
