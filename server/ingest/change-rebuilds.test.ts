@@ -118,7 +118,8 @@ describe('ChangeRebuilds', () => {
   });
 
   it('retries a failed read with backoff while the events wait, and says so in its status and metrics', async () => {
-    const { rebuilds, reads, applied, metrics } = setUp();
+    // A backoff long enough that the status below is read before the retry starts.
+    const { rebuilds, reads, applied, metrics } = setUp({ retryInitialMs: 200, retryMaxMs: 200 });
     rebuilds.request(1, comment(1, 10));
     reads[0].fail(new Error('no answer within 30000 ms'));
     await settle();
