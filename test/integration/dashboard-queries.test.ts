@@ -389,7 +389,11 @@ describe('the provisioned dashboard on the real Tempo (demo history)', { timeout
   after(async () => {
     await sidecar?.stop();
     await tempo?.stop();
-    rmSync(work, { recursive: true, force: true });
+    if (process.env.REVIEWTRACE_KEEP_TEST_DIRS) {
+      process.stderr.write(`test directories kept in ${work}\n`);
+    } else {
+      rmSync(work, { recursive: true, force: true });
+    }
   });
 
   it('answers every panel query with the sidecar API’s numbers', async () => {
