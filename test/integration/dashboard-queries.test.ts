@@ -85,11 +85,11 @@ async function instant(q: string): Promise<number> {
   return (body.series ?? []).reduce((sum, s) => sum + (s.value ?? 0), 0);
 }
 
-/** A range TraceQL metrics query (metricsQueryType "range"): value per bucket start (epoch ms). */
-async function series(q: string, step: string): Promise<Map<number, number>> {
+/** A range TraceQL metrics query (metricsQueryType "range"): value per bucket label (epoch ms). */
+async function series(q: string, step: string, from = range.from): Promise<Map<number, number>> {
   const body = await tempoGet<{ series?: MetricsSeries[] }>('/api/metrics/query_range', {
     q,
-    start: seconds(range.from),
+    start: seconds(from),
     end: seconds(range.to),
     step,
   });
@@ -243,10 +243,27 @@ interface Check {
   ok: boolean;
 }
 
+/** A range query's step in ms; Tempo refuses "1d", so the dashboard writes hours. */
+const stepMsOf = (target: Target) => (target.step ? Number(/^(\d+)h$/.exec(target.step)?.[1] ?? NaN) * 3_600_000 : NaN);
+
+/** The instants (per the API) a count query counts, or undefined for a query that is not a count. */
+function countedInstants(q: string, t: Truth): number[] | undefined {
+  if (q === '{ name = "submit" } | count_over_time()') {
+    return t.submits;
+  }
+  if (q === '{ name = "abandon" } | count_over_time()') {
+    return t.abandons;
+  }
+  if (q === '{ name = "ci" && span.cicd.pipeline.result = "failure" } | count_over_time()') {
+    return t.ciFailures.map((f) => f.startMs);
+  }
+  return undefined;
+}
+
 async function checkTarget(panel: Panel, target: Target, t: Truth): Promise<Check> {
   const name = `${panel.title} [${target.refId}]`;
   const q = target.query;
-  const stepMs = target.step ? Number(/^(\d+)h$/.exec(target.step)?.[1] ?? NaN) * 3_600_000 : NaN;
+  const stepMs = stepMsOf(target);
   const counted = (expected: number[]) =>
     target.metricsQueryType === 'range'
       ? (async () => {
@@ -262,14 +279,9 @@ async function checkTarget(panel: Panel, target: Target, t: Truth): Promise<Chec
           ok: got === expected.length,
         }));
 
-  if (q === '{ name = "submit" } | count_over_time()') {
-    return counted(t.submits);
-  }
-  if (q === '{ name = "abandon" } | count_over_time()') {
-    return counted(t.abandons);
-  }
-  if (q === '{ name = "ci" && span.cicd.pipeline.result = "failure" } | count_over_time()') {
-    return counted(t.ciFailures.map((f) => f.startMs));
+  const instants = countedInstants(q, t);
+  if (instants) {
+    return counted(instants);
   }
   const quantileQuery = /^\{ name = "review" \} \| quantile_over_time\(duration, (\.\d+)\)$/.exec(q);
   if (quantileQuery) {
@@ -438,7 +450,7 @@ describe('the provisioned dashboard on the real Tempo (demo history)', { timeout
     }
     const show = (v: unknown) =>
       Array.isArray(v)
-        ? `${v.length} days, ${v.reduce((n: number, [, x]: [number, number]) => n + x, 0)} in all`
+        ? `${v.length} steps, ${v.reduce((n: number, [, x]: [number, number]) => n + x, 0)} in all`
         : String(v);
     for (const c of checks) {
       process.stdout.write(
@@ -450,5 +462,38 @@ describe('the provisioned dashboard on the real Tempo (demo history)', { timeout
       [],
       'panels whose Tempo answer differs from the API',
     );
+  });
+
+  it('sums a stat panel over a range starting inside the history: whole steps, from at most one step (3.x: two) before it', async () => {
+    // The summed stat panels count whole steps: 2.x from the step the range starts in, 3.x also the
+    // step ahead of it (right-closed buckets, see docs/deployment.md). Checked with ranges that start
+    // just after a counted event: a minute after it (same step), and a minute into the next step.
+    const stats = panels()
+      .filter((p) => p.type === 'stat')
+      .flatMap((p) => (p.targets ?? []).filter((x) => x.metricsQueryType === 'range').map((x) => ({ p, x })));
+    assert.ok(stats.length >= 2, `${stats.length} summed stat panels`);
+    const t = await truth();
+    for (const { p, x } of stats) {
+      const stepMs = stepMsOf(x);
+      const instants = countedInstants(x.query, t);
+      assert.ok(instants && instants.length > 0 && Number.isFinite(stepMs), `${p.title}: a count with a step in hours`);
+      const sorted = [...instants].sort((a, b) => a - b);
+      // An event early enough in its step that a minute later is still the same step.
+      const event = sorted.find((i) => i >= sorted[Math.floor(sorted.length / 2)] && i % stepMs < stepMs - 60_000);
+      assert.ok(event !== undefined, `${p.title}: an event to start next to`);
+      for (const from of [event + 60_000, Math.floor(event / stepMs) * stepMs + stepMs + 60_000]) {
+        const aligned = Math.floor(from / stepMs) * stepMs;
+        const counted: number[] =
+          tempo.major === 3
+            ? instants.filter((i) => i > aligned - stepMs) // (aligned - step, …]: right-closed
+            : instants.filter((i) => i >= aligned);
+        const got = [...(await series(x.query, x.step ?? '', from)).values()].reduce((a, b) => a + b, 0);
+        const inRange = instants.filter((i) => i >= from).length;
+        process.stdout.write(
+          `dashboard panel ${p.title} from ${new Date(from).toISOString()}: Tempo ${got}, API ${inRange} in the range and ${counted.length - inRange} in the whole steps before it\n`,
+        );
+        assert.equal(got, counted.length, `${p.title} from ${new Date(from).toISOString()}: Tempo's sum`);
+      }
+    }
   });
 });
