@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseStreamEvent, type ChangeEvent } from '../gerrit/stream-events.ts';
+import { FACT_SKEW_MS } from '../mapping/change-mapper.ts';
 import { RebuiltFacts } from './rebuilt-facts.ts';
 
 const change = { number: 9, project: 'p', branch: 'main', owner: { username: 'olga' } };
@@ -32,7 +33,7 @@ describe('RebuiltFacts', () => {
     facts.add(9, [comment('bob', 100)]);
     assert.equal(facts.consume(comment('carol', 100)), false);
     assert.equal(facts.consume(comment('bob', 100, [{ type: 'Code-Review', value: '2', oldValue: '0' }])), false);
-    assert.equal(facts.consume(comment('bob', 102)), false);
+    assert.equal(facts.consume(comment('bob', 100 + FACT_SKEW_MS / 1000 + 1)), false);
     const other = parseStreamEvent({
       type: 'comment-added',
       change: { ...change, number: 10 },

@@ -1,15 +1,14 @@
 import type { ChangeEvent } from '../gerrit/stream-events.ts';
-import { eventFingerprint } from '../mapping/change-mapper.ts';
+import { eventFingerprint, FACT_SKEW_MS } from '../mapping/change-mapper.ts';
 
 // The facts of changes recently rebuilt from REST history. A live event that arrives during or
 // shortly after a rebuild may already be part of that history: it happened before the REST read,
 // and Gerrit delivers stream events a little after REST shows them. Applying it again would
 // produce its spans a second time under new ordinals. Each rebuilt fact absorbs at most one
-// matching live event (same fingerprint, at most a second apart: the stream's time can be a second
+// matching live event (same fingerprint, at most FACT_SKEW_MS apart: the stream's time can be
 // later), so two real events that look alike are both kept. Facts expire after a while, when any
 // live event they could stand for has long arrived.
 
-const SKEW_MS = 1000;
 const KEEP_MS = 30_000;
 
 export class RebuiltFacts {
@@ -38,7 +37,9 @@ export class RebuiltFacts {
       return false;
     }
     const fingerprint = eventFingerprint(event);
-    const i = facts.findIndex((f) => f.fingerprint === fingerprint && Math.abs(f.timeMs - event.timeMs) <= SKEW_MS);
+    const i = facts.findIndex(
+      (f) => f.fingerprint === fingerprint && Math.abs(f.timeMs - event.timeMs) <= FACT_SKEW_MS,
+    );
     if (i === -1) {
       return false;
     }

@@ -5,6 +5,7 @@ import { parseStreamEvent, type ChangeEvent } from '../gerrit/stream-events.ts';
 import {
   APPLIED_KEEP,
   ChangeMapper,
+  FACT_SKEW_MS,
   appliedState,
   changeAttributes,
   reviveOpenChange,
@@ -618,7 +619,8 @@ describe('ChangeMapper', () => {
     assert.equal(other.spans.length, 1, 'another text is another comment');
     assert.ok(other.change);
     assert.equal(appliedState(other.change, comment('Patch Set 1:\n\nlooks odd', T + MIN + S)), 'applied');
-    assert.equal(appliedState(other.change, comment('Patch Set 1:\n\nlooks odd', T + MIN + 3 * S)), 'new');
+    assert.equal(appliedState(other.change, comment('Patch Set 1:\n\nlooks odd', T + MIN + FACT_SKEW_MS)), 'applied');
+    assert.equal(appliedState(other.change, comment('Patch Set 1:\n\nlooks odd', T + MIN + FACT_SKEW_MS + S)), 'new');
   });
 
   it('says `unknown` for an event older than the facts it remembers, and for state stored before it remembered any', () => {
