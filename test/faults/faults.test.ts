@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -18,6 +18,7 @@ import { SidecarProcess, traceIdOf } from '../support/sidecar.ts';
 import { TcpProxy } from '../support/tcp-proxy.ts';
 import { readRawTrace, type RawSpan } from '../support/tempo-raw.ts';
 import { TempoServer } from '../support/tempo.ts';
+import { removeTestDir } from '../support/test-dirs.ts';
 import { waitFor } from '../support/wait.ts';
 
 // The fault suite (`npm run test:faults`): the real Gerrit, the real Tempo and the sidecar's CLI in
@@ -278,11 +279,7 @@ describe('fault suite: nothing lost, nothing doubled (real Gerrit, real Tempo)',
     await ssh?.close();
     await otlp?.close();
     await Promise.all([tempo?.stop(), gerrit?.stop()]);
-    if (process.env.REVIEWTRACE_KEEP_TEST_DIRS) {
-      process.stderr.write(`test directories kept in ${work}\n`);
-    } else {
-      rmSync(work, { recursive: true, force: true });
-    }
+    removeTestDir(work);
   });
 
   it('ssh-cuts: 30 random SSH cuts, some half-open, during 3 minutes of reviews on 100+ changes', async () => {

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ChangeDetailResponse, ChangeListResponse, TimelineBar } from '../../src/review-model/code-review-api.ts';
 import { SidecarProcess } from '../support/sidecar.ts';
 import { TempoServer } from '../support/tempo.ts';
+import { removeTestDir } from '../support/test-dirs.ts';
 import { waitFor } from '../support/wait.ts';
 
 // Every query of the provisioned "Code review overview" dashboard, sent to a real Tempo loaded with
@@ -401,11 +402,7 @@ describe('the provisioned dashboard on the real Tempo (demo history)', { timeout
   after(async () => {
     await sidecar?.stop();
     await tempo?.stop();
-    if (process.env.REVIEWTRACE_KEEP_TEST_DIRS) {
-      process.stderr.write(`test directories kept in ${work}\n`);
-    } else {
-      rmSync(work, { recursive: true, force: true });
-    }
+    removeTestDir(work);
   });
 
   it('answers every panel query with the sidecar API’s numbers', async () => {

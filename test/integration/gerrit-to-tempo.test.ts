@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -16,6 +16,7 @@ import { SidecarProcess, spanIdOf, traceIdOf } from '../support/sidecar.ts';
 import { TcpProxy } from '../support/tcp-proxy.ts';
 import { TempoReader } from '../../server/query/tempo-reader.ts';
 import { TempoServer, type TempoSpan } from '../support/tempo.ts';
+import { removeTestDir } from '../support/test-dirs.ts';
 import { waitFor } from '../support/wait.ts';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -219,11 +220,7 @@ describe('Gerrit → sidecar → Tempo (real Gerrit, real Tempo)', { timeout: 1_
     await sidecar?.stop();
     await proxy?.close();
     await Promise.all([tempo?.stop(), gerrit?.stop()]);
-    if (process.env.REVIEWTRACE_KEEP_TEST_DIRS) {
-      process.stderr.write(`test directories kept in ${work}\n`);
-    } else {
-      rmSync(work, { recursive: true, force: true });
-    }
+    removeTestDir(work);
   });
 
   it('exports exactly the expected spans for 24 reviewed changes, once each', async () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -28,6 +28,7 @@ import { createProject } from '../support/review-scenarios.ts';
 import { SidecarProcess, traceIdOf } from '../support/sidecar.ts';
 import { readRawTrace, otlpValue, type OtlpValue, type RawSpan } from '../support/tempo-raw.ts';
 import { TempoServer } from '../support/tempo.ts';
+import { removeTestDir } from '../support/test-dirs.ts';
 import { waitFor } from '../support/wait.ts';
 
 // Ground truth: review stories driven through a real Gerrit 3.10 (REST, as the named accounts),
@@ -626,11 +627,7 @@ describe(
     after(async () => {
       await sidecar?.stop();
       await Promise.all([tempo?.stop(), gerrit?.stop()]);
-      if (process.env.REVIEWTRACE_KEEP_TEST_DIRS) {
-        process.stderr.write(`test directories kept in ${work}\n`);
-      } else {
-        rmSync(work, { recursive: true, force: true });
-      }
+      removeTestDir(work);
     });
 
     it('drives the stories through Gerrit across a restart and a SIGKILL, and computes the truth from REST', async () => {

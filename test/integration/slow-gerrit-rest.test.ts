@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -10,6 +10,7 @@ import { GerritServer, gerritReady } from '../support/gerrit.ts';
 import { createProject } from '../support/review-scenarios.ts';
 import { SidecarProcess, traceIdOf } from '../support/sidecar.ts';
 import { TempoServer } from '../support/tempo.ts';
+import { removeTestDir } from '../support/test-dirs.ts';
 import { waitFor } from '../support/wait.ts';
 
 // The live stream never waits on a slow Gerrit REST API: the sidecar reaches REST through a real
@@ -122,11 +123,7 @@ describe(
       await sidecar?.stop();
       await rest?.close();
       await Promise.all([tempo?.stop(), gerrit?.stop()]);
-      if (process.env.REVIEWTRACE_KEEP_TEST_DIRS) {
-        process.stderr.write(`test directories kept in ${work}\n`);
-      } else {
-        rmSync(work, { recursive: true, force: true });
-      }
+      removeTestDir(work);
     });
 
     it('rebuilds the stuck change beside the stream, says so in /ready and the metrics, and completes it once REST answers', async () => {
