@@ -218,6 +218,10 @@ function quantile(values: number[], q: number): number {
   return s[Math.max(0, Math.ceil(q * s.length) - 1)];
 }
 
+/** The label (epoch ms) of the bucket of `stepMs` an instant falls in, as perBucket explains. */
+const bucketLabel = (t: number, stepMs: number, major: 2 | 3) =>
+  (major === 3 ? Math.ceil(t / stepMs) : Math.floor(t / stepMs)) * stepMs;
+
 /**
  * Counts per bucket of `stepMs`, keyed by the time Tempo labels each bucket with. Both versions cut
  * buckets at multiples of the step (UTC days for 24h). 2.x: [t0, t0 + step) labelled t0, its start.
@@ -227,7 +231,7 @@ function quantile(values: number[], q: number): number {
 function perBucket(instants: number[], stepMs: number, major: 2 | 3): Map<number, number> {
   const out = new Map<number, number>();
   for (const t of instants) {
-    const bucket = (major === 3 ? Math.ceil(t / stepMs) : Math.floor(t / stepMs)) * stepMs;
+    const bucket = bucketLabel(t, stepMs, major);
     out.set(bucket, (out.get(bucket) ?? 0) + 1);
   }
   return out;
@@ -480,10 +484,8 @@ describe('the provisioned dashboard on the real Tempo (demo history)', { timeout
       assert.ok(event !== undefined, `${p.title}: an event to start next to`);
       for (const from of [event + 60_000, Math.floor(event / stepMs) * stepMs + stepMs + 60_000]) {
         const aligned = Math.floor(from / stepMs) * stepMs;
-        const counted: number[] =
-          tempo.major === 3
-            ? instants.filter((i) => i > aligned - stepMs) // (aligned - step, …]: right-closed
-            : instants.filter((i) => i >= aligned);
+        // Tempo answers every bucket labelled at or after the range's start, rounded down to a step.
+        const counted: number[] = instants.filter((i) => bucketLabel(i, stepMs, tempo.major) >= aligned);
         const got = [...(await series(x.query, x.step ?? '', from)).values()].reduce((a, b) => a + b, 0);
         const inRange = instants.filter((i) => i >= from).length;
         process.stdout.write(
