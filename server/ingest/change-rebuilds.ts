@@ -199,7 +199,6 @@ export class ChangeRebuilds {
   }
 
   private async read(changeNumber: number, entry: Waiting): Promise<void> {
-    entry.retry = undefined;
     entry.reading = true;
     entry.again = false;
     this.readsRunning += 1;
